@@ -1,0 +1,106 @@
+//! One run of sexton, start to finish: take over signals, read the command line, start the
+//! child, forward and reap until it exits, shut down what it left behind, and work out the
+//! exit code.
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use nix::unistd::getppid;
+
+use crate::cli::Cli;
+use crate::error::Error;
+use crate::exit::{self, ExitCode};
+use crate::shutdown::{self, Scope};
+use crate::signals::{self, Signal, Target};
+use crate::terminal::Terminal;
+use crate::{logging, reap, spawn};
+
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
+    let startup = signals::shield();
+    let parent = getppid();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => return print_or_fail(err),
+    };
+    if cli.license {
+        return print(include_str!("../LICENSE"));
+    }
+    logging::init(cli.verbose, cli.warn_on_reap);
+    if let Some(sig) = cli.pdeathsig {
+        set_pdeathsig(sig, parent)?;
+    }
+    let scope = Scope::take_up();
+    let terminal = Terminal::foreground();
+    let child = if cli.pause {
+        spawn::placeholder()?
+    } else {
+        spawn::command(&cli.command, &startup, terminal.is_some())?
+    };
+    log::info!(
+        "started {:?} as pid {child}",
+        cli.command.first().unwrap_or(&"pause".into())
+    );
+    let target = if cli.single_child {
+        Target::Child(child)
+    } else {
+        Target::Group(child)
+    };
+    signals::forward_to(target, &cli.rewrite);
+    let outcome = reap::until_exit(child, cli.warn_on_reap)?;
+    signals::stop_forwarding();
+    shutdown::leftovers(scope, cli.grace, cli.warn_on_reap)?;
+    if let Some(terminal) = terminal {
+        terminal.give_back();
+    }
+    Ok(exit::code(outcome, &cli.remap_exit))
+}
+
+/// `--help` and `--version` print and succeed; any other clap error is a usage error.
+fn print_or_fail(err: clap::Error) -> Result<ExitCode, Error> {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let text = err.render().to_string();
+        return print(&format!("{}\n", text.trim_end()));
+    }
+    // clap's first paragraph is the reason, sometimes over two lines; the rest is advice.
+    let text = err.render().to_string();
+    let reason: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    Err(Error::Usage(
+        reason.join(" ").trim_start_matches("error: ").to_owned(),
+    ))
+}
+
+/// Prints `text` to stdout; a closed stdout is not sexton's failure.
+fn print(text: &str) -> Result<ExitCode, Error> {
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arranges for `sig` when sexton's parent dies, and sends it now if `parent`, sexton's
+/// parent at start-up, is already gone.
+fn set_pdeathsig(sig: Signal, parent: nix::unistd::Pid) -> Result<(), Error> {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a plain signal number.
+    let done = unsafe { nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, sig.number()) };
+    if done != 0 {
+        let errno = nix::errno::Errno::last();
+        return Err(Error::Sys {
+            call: "prctl(PR_SET_PDEATHSIG)",
+            errno,
+        });
+    }
+    if getppid() != parent {
+        signals::send(nix::unistd::getpid().as_raw(), sig);
+    }
+    Ok(())
+}

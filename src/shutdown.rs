@@ -1,0 +1,174 @@
+//! Clean shutdown of leftovers: once the main child has exited, every other process sexton is
+//! responsible for gets SIGTERM, then SIGKILL when the grace period ends, and sexton exits only
+//! when all of them are reaped.
+//!
+//! Invariants:
+//! - As PID 1 sexton is responsible for its whole PID namespace and signals it with
+//!   `kill(-1, …)`. Anywhere else it is a subreaper responsible for its own descendants only,
+//!   found in /proc, and never signals anything outside its tree: `kill(-1, …)` outside a PID
+//!   namespace would reach every process on the host.
+//! - The grace timer is a thread that exists only during shutdown; it sleeps, then sends
+//!   SIGKILL. The reap loop stays a blocking `waitpid`, and returns as soon as the last
+//!   leftover is gone, so a leftover that obeys SIGTERM costs no more than its own exit.
+
+use std::fs;
+use std::time::Duration;
+
+use nix::libc::c_int;
+use nix::unistd::getpid;
+
+use crate::error::Error;
+use crate::reap;
+use crate::signals::{self, Signal};
+
+/// The processes sexton shuts down.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope {
+    /// Everything in the PID namespace: sexton is its PID 1.
+    Namespace,
+    /// sexton's descendants: sexton is a subreaper somewhere in a bigger tree.
+    Descendants,
+}
+
+impl Scope {
+    /// Works out sexton's place; when it is not PID 1 it becomes a child subreaper, so the
+    /// orphans of its command are reparented to it rather than to the host's init.
+    pub fn take_up() -> Scope {
+        if getpid().as_raw() == 1 {
+            return Scope::Namespace;
+        }
+        if let Err(errno) = nix::sys::prctl::set_child_subreaper(true) {
+            log::warn!(
+                "cannot become a subreaper ({errno}); orphans will escape to the host's init"
+            );
+        }
+        Scope::Descendants
+    }
+
+    /// Sends `sig` to every process in scope.
+    fn signal(self, sig: Signal) {
+        match self {
+            // Checked again here: kill(-1, …) from anything but PID 1 signals the whole host.
+            Scope::Namespace if getpid().as_raw() == 1 => {
+                signals::send(-1, sig);
+            }
+            Scope::Namespace => unreachable!("Scope::Namespace is only taken up as PID 1"),
+            Scope::Descendants => {
+                for pid in descendants(getpid().as_raw()) {
+                    signals::send(pid, sig);
+                }
+            }
+        }
+    }
+}
+
+/// Parses `--grace`: seconds, fractions allowed, 0 for SIGKILL at once.
+pub fn parse_grace(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("'{text}' is not a number of seconds, e.g. 5 or 0.5"))
+}
+
+/// Shuts down whatever is left in `scope` and reaps it all.
+pub fn leftovers(scope: Scope, grace: Duration, warn_on_reap: bool) -> Result<(), Error> {
+    if !reap::has_children(warn_on_reap)? {
+        return Ok(());
+    }
+    log::info!("sending SIGTERM to leftover processes; SIGKILL in {grace:?}");
+    scope.signal(Signal::TERM);
+    // A stopped process would sleep through SIGTERM until the SIGKILL.
+    scope.signal(Signal::CONT);
+    if grace.is_zero() {
+        scope.signal(Signal::KILL);
+    } else {
+        start_grace_timer(scope, grace)?;
+    }
+    reap::until_empty(warn_on_reap)
+}
+
+fn start_grace_timer(scope: Scope, grace: Duration) -> Result<(), Error> {
+    std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            signals::block_all_in_thread();
+            std::thread::sleep(grace);
+            log::warn!("grace period of {grace:?} is over; sending SIGKILL to leftover processes");
+            scope.signal(Signal::KILL);
+        })
+        .map(drop)
+        .map_err(|err| Error::Sys {
+            call: "starting the grace timer",
+            errno: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0)),
+        })
+}
+
+/// The live descendants of `root`, from /proc.
+fn descendants(root: c_int) -> Vec<c_int> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let table: Vec<(c_int, c_int)> = dir
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .filter_map(|pid: c_int| {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            Some((pid, parent_in_stat(&stat)?))
+        })
+        .collect();
+    descendants_in(root, &table)
+}
+
+/// The parent pid in a /proc/PID/stat line; the command name before it may hold anything.
+fn parent_in_stat(stat: &str) -> Option<c_int> {
+    let (_, fields) = stat.rsplit_once(')')?;
+    fields.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Every pid in `table` (pid, parent) whose chain of parents reaches `root`.
+fn descendants_in(root: c_int, table: &[(c_int, c_int)]) -> Vec<c_int> {
+    let mut found = vec![root];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        found.extend(
+            table
+                .iter()
+                .filter(|&&(_, p)| p == parent)
+                .map(|&(pid, _)| pid),
+        );
+        next += 1;
+    }
+    found.remove(0);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grace_takes_seconds_and_fractions() {
+        assert_eq!(parse_grace("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_grace("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_grace("0"), Ok(Duration::ZERO));
+        for bad in ["abc", "", "-1", "NaN", "inf", "1e30"] {
+            assert!(parse_grace(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reads_the_parent_past_any_command_name() {
+        assert_eq!(parent_in_stat("42 (sleep) S 7 42 1 0"), Some(7));
+        assert_eq!(parent_in_stat("42 (a) b) S 9 42"), Some(9));
+        assert_eq!(parent_in_stat("garbage"), None);
+    }
+
+    #[test]
+    fn finds_the_whole_tree_and_nothing_else() {
+        let table = [(10, 1), (11, 10), (12, 11), (13, 10), (20, 1), (21, 20)];
+        let mut found = descendants_in(10, &table);
+        found.sort();
+        assert_eq!(found, [11, 12, 13]);
+        assert!(descendants_in(12, &table).is_empty());
+    }
+}

@@ -1,0 +1,389 @@
+//! Signals: their names, sexton's own signal state, and forwarding to the child.
+//!
+//! Invariants:
+//! - [`shield`] runs first thing in the process. It blocks every signal sexton forwards before
+//!   installing the handler, so a signal sent at any moment — before the child exists, while
+//!   arguments are parsed — stays pending in the kernel (a namespace's PID 1 does not drop a
+//!   blocked signal) and is forwarded as soon as [`forward_to`] unblocks it.
+//! - The handler is async-signal-safe: it reads and writes atomics and calls `kill(2)`, and
+//!   keeps `errno` as it found it. It never runs before the forwarding table is filled.
+//! - SIGTTIN, SIGTTOU and SIGPIPE only ever concern sexton's own terminal and pipe I/O, so
+//!   sexton ignores them and can never be stopped or killed by them. The synchronous faults
+//!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking or catching them would hide a bug.
+//! - Whatever sexton changes, the child gets back the launcher's state: [`Startup`] records the
+//!   launcher's mask and the signals it ignored, and `spawn` restores them before exec.
+
+use std::fmt;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering::Relaxed};
+
+use nix::errno::Errno;
+use nix::libc::{self, c_int, sigset_t};
+
+/// Signals sexton ignores for itself (see the module docs).
+pub const SELF_IGNORED: [c_int; 3] = [libc::SIGTTIN, libc::SIGTTOU, libc::SIGPIPE];
+
+/// Signals raised by the CPU or the kernel for a fault in sexton itself.
+const FAULTS: [c_int; 6] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+];
+
+/// One past the highest signal number on Linux.
+const NSIG: usize = 65;
+
+/// The `kill(2)` target of forwarded signals: `-pgid`, a pid, or 0 for nobody.
+static TARGET: AtomicI32 = AtomicI32::new(0);
+/// What each received signal is forwarded as; 0 drops it.
+static ROUTE: [AtomicI32; NSIG] = [const { AtomicI32::new(0) }; NSIG];
+/// Signals received since the last [`take_received`], one bit each, for the log.
+static RECEIVED: AtomicU64 = AtomicU64::new(0);
+
+/// A signal number. Unlike `nix::sys::signal::Signal` it covers the realtime signals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signal(c_int);
+
+impl Signal {
+    pub const TERM: Signal = Signal(libc::SIGTERM);
+    pub const KILL: Signal = Signal(libc::SIGKILL);
+    pub const CONT: Signal = Signal(libc::SIGCONT);
+    pub const INT: Signal = Signal(libc::SIGINT);
+    pub const HUP: Signal = Signal(libc::SIGHUP);
+
+    /// The signal numbered `n`, if Linux has one.
+    pub fn new(n: c_int) -> Option<Signal> {
+        (1..=libc::SIGRTMAX()).contains(&n).then_some(Signal(n))
+    }
+
+    pub fn number(self) -> c_int {
+        self.0
+    }
+
+    /// Whether sexton catches this signal and forwards it to the child.
+    pub fn is_forwarded(self) -> bool {
+        !matches!(self.0, libc::SIGKILL | libc::SIGSTOP | libc::SIGCHLD)
+            && !FAULTS.contains(&self.0)
+            && !SELF_IGNORED.contains(&self.0)
+            && (self.0 < 32 || self.0 >= libc::SIGRTMIN())
+    }
+
+    fn bit(self) -> u64 {
+        1 << (self.0 - 1)
+    }
+}
+
+impl fmt::Display for Signal {
+    /// `SIGTERM`, `SIGRTMIN+3`, or the bare number for the few without a name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+        match nix::sys::signal::Signal::try_from(self.0) {
+            Ok(sig) => f.write_str(sig.as_str()),
+            Err(_) if self.0 == max => f.write_str("SIGRTMAX"),
+            Err(_) if self.0 >= min => write!(f, "SIGRTMIN+{}", self.0 - min),
+            Err(_) => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// Parses `TERM`, `SIGTERM`, `sigterm`, `15`, `RTMIN+2` or `SIGRTMAX-1`.
+pub fn parse_signal(text: &str) -> Result<Signal, String> {
+    parse_number_or_name(text).ok_or_else(|| {
+        format!("'{text}' is not a signal; use a name like TERM or SIGUSR1, or a number")
+    })
+}
+
+fn parse_number_or_name(text: &str) -> Option<Signal> {
+    if let Ok(n) = text.parse() {
+        return Signal::new(n);
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some(rt) = parse_realtime(name) {
+        return Signal::new(rt);
+    }
+    let full = format!("SIG{name}");
+    let sig: nix::sys::signal::Signal = full.parse().ok()?;
+    Signal::new(sig as c_int)
+}
+
+fn parse_realtime(name: &str) -> Option<c_int> {
+    let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+    match name {
+        "RTMIN" => Some(min),
+        "RTMAX" => Some(max),
+        _ => {
+            if let Some(n) = name.strip_prefix("RTMIN+") {
+                n.parse::<c_int>()
+                    .ok()
+                    .map(|n| min + n)
+                    .filter(|&s| s <= max)
+            } else {
+                let n = name.strip_prefix("RTMAX-")?.parse::<c_int>().ok()?;
+                Some(max - n).filter(|&s| s >= min)
+            }
+        }
+    }
+}
+
+/// One `-r FROM:TO` rule: `to` of `None` drops `from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rewrite {
+    pub from: Signal,
+    pub to: Option<Signal>,
+}
+
+/// Parses `FROM:TO`, where TO may be 0 to drop FROM.
+pub fn parse_rewrite(text: &str) -> Result<Rewrite, String> {
+    let (from, to) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not FROM:TO, e.g. TERM:QUIT or 15:0"))?;
+    let from = parse_signal(from)?;
+    if !from.is_forwarded() {
+        return Err(format!(
+            "{from} is never forwarded, so it cannot be rewritten"
+        ));
+    }
+    let to = if to == "0" {
+        None
+    } else {
+        Some(parse_signal(to)?)
+    };
+    Ok(Rewrite { from, to })
+}
+
+/// What forwarding will do with `sig` under `rules`: the last rule for it wins.
+pub fn route(sig: Signal, rules: &[Rewrite]) -> Option<Signal> {
+    rules
+        .iter()
+        .rev()
+        .find(|rule| rule.from == sig)
+        .map_or(Some(sig), |rule| rule.to)
+}
+
+/// The signal state sexton was started with, for the child to get back.
+pub struct Startup {
+    /// The launcher's signal mask.
+    pub mask: sigset_t,
+    ignored: u64,
+}
+
+impl Startup {
+    /// Whether the launcher had set `sig` to SIG_IGN.
+    pub fn ignored(&self, sig: c_int) -> bool {
+        self.ignored & Signal(sig).bit() != 0
+    }
+}
+
+/// Takes over signal handling; see the module docs. Must run before anything else.
+pub fn shield() -> Startup {
+    let forwarded = set_of(forwarded_signals());
+    let mut mask = set_of([]);
+    // SAFETY: both pointers are to initialised sigset_t values we own.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &forwarded, &mut mask) };
+    let mut ignored = 0;
+    for sig in forwarded_signals() {
+        if install(sig, on_signal as *const () as libc::sighandler_t) == libc::SIG_IGN {
+            // Respect the launcher's choice (`nohup sexton ...`): the child inherits it anyway.
+            install(sig, libc::SIG_IGN);
+            ignored |= sig.bit();
+        }
+    }
+    for sig in SELF_IGNORED {
+        if install(Signal(sig), libc::SIG_IGN) == libc::SIG_IGN {
+            ignored |= Signal(sig).bit();
+        }
+    }
+    Startup { mask, ignored }
+}
+
+/// Where forwarded signals go.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// The child's whole process group.
+    Group(nix::unistd::Pid),
+    /// The child alone (`--single-child`).
+    Child(nix::unistd::Pid),
+}
+
+/// Starts forwarding to `target` under `rules`, delivering whatever arrived so far.
+pub fn forward_to(target: Target, rules: &[Rewrite]) {
+    for sig in forwarded_signals() {
+        let to = route(sig, rules).map_or(0, Signal::number);
+        ROUTE[sig.0 as usize].store(to, Relaxed);
+    }
+    TARGET.store(
+        match target {
+            Target::Group(pgid) => -pgid.as_raw(),
+            Target::Child(pid) => pid.as_raw(),
+        },
+        Relaxed,
+    );
+    let forwarded = set_of(forwarded_signals());
+    // SAFETY: the pointer is to an initialised sigset_t we own.
+    unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &forwarded, std::ptr::null_mut()) };
+}
+
+/// Stops forwarding: the child is gone, and its pid or group may be reused.
+pub fn stop_forwarding() {
+    TARGET.store(0, Relaxed);
+}
+
+/// The signals received since the last call, lowest first.
+pub fn take_received() -> impl Iterator<Item = Signal> {
+    let bits = RECEIVED.swap(0, Relaxed);
+    (1..NSIG as c_int)
+        .map(Signal)
+        .filter(move |sig| bits & sig.bit() != 0)
+}
+
+/// Where received signals currently go, for the log.
+pub fn routed(sig: Signal) -> Option<Signal> {
+    Signal::new(ROUTE[sig.0 as usize].load(Relaxed))
+}
+
+/// Sends `sig` to `pid` (negative for a group), ignoring a target that is already gone.
+pub fn send(pid: c_int, sig: Signal) {
+    // SAFETY: kill(2) takes plain integers; failure (ESRCH) needs no handling.
+    unsafe { libc::kill(pid, sig.0) };
+}
+
+/// Blocks every signal in the calling thread, so only the main thread runs the handler.
+pub fn block_all_in_thread() {
+    let all = set_of((1..NSIG as c_int).map(Signal));
+    // SAFETY: the pointer is to an initialised sigset_t we own.
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut()) };
+}
+
+extern "C" fn on_signal(sig: c_int) {
+    let errno = Errno::last_raw();
+    let sig = Signal(sig);
+    RECEIVED.fetch_or(sig.bit(), Relaxed);
+    let target = TARGET.load(Relaxed);
+    let to = ROUTE[sig.0 as usize].load(Relaxed);
+    if target != 0 && to != 0 {
+        // SAFETY: kill(2) is async-signal-safe.
+        unsafe { libc::kill(target, to) };
+    }
+    Errno::set_raw(errno);
+}
+
+fn forwarded_signals() -> impl Iterator<Item = Signal> {
+    (1..=libc::SIGRTMAX())
+        .map(Signal)
+        .filter(|sig| sig.is_forwarded())
+}
+
+/// A `sigset_t` holding `sigs`.
+pub fn set_of(sigs: impl IntoIterator<Item = Signal>) -> sigset_t {
+    let mut set = MaybeUninit::uninit();
+    // SAFETY: sigemptyset initialises the set before sigaddset writes valid signal numbers.
+    unsafe {
+        libc::sigemptyset(set.as_mut_ptr());
+        for sig in sigs {
+            libc::sigaddset(set.as_mut_ptr(), sig.0);
+        }
+        set.assume_init()
+    }
+}
+
+/// Sets `sig`'s handler without SA_RESTART (so a forwarded signal interrupts the reap loop's
+/// `waitpid`, which then logs it), and returns the previous one.
+fn install(sig: Signal, handler: libc::sighandler_t) -> libc::sighandler_t {
+    // SAFETY: an all-zero sigaction is valid (empty mask, no flags); both pointers are ours.
+    unsafe {
+        let mut new: libc::sigaction = std::mem::zeroed();
+        let mut old: libc::sigaction = std::mem::zeroed();
+        new.sa_sigaction = handler;
+        libc::sigaction(sig.0, &new, &mut old);
+        old.sa_sigaction
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(n: c_int) -> Signal {
+        Signal::new(n).unwrap()
+    }
+
+    #[test]
+    fn parses_names_numbers_and_prefixes() {
+        for text in ["TERM", "SIGTERM", "term", "SigTerm", "15"] {
+            assert_eq!(parse_signal(text), Ok(sig(libc::SIGTERM)), "{text}");
+        }
+        assert_eq!(parse_signal("USR1"), Ok(sig(libc::SIGUSR1)));
+        assert_eq!(parse_signal("RTMIN"), Ok(sig(libc::SIGRTMIN())));
+        assert_eq!(parse_signal("SIGRTMIN+2"), Ok(sig(libc::SIGRTMIN() + 2)));
+        assert_eq!(parse_signal("RTMAX-1"), Ok(sig(libc::SIGRTMAX() - 1)));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_signal() {
+        for text in ["", "0", "65", "-1", "TERMX", "SIG", "RTMIN+99", "RTMAX-99"] {
+            assert!(parse_signal(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for n in 1..=libc::SIGRTMAX() {
+            if (32..libc::SIGRTMIN()).contains(&n) {
+                continue;
+            }
+            assert_eq!(parse_signal(&sig(n).to_string()), Ok(sig(n)), "{n}");
+        }
+    }
+
+    #[test]
+    fn forwards_catchable_signals_only() {
+        for n in [
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGHUP,
+            libc::SIGWINCH,
+            libc::SIGTSTP,
+        ] {
+            assert!(sig(n).is_forwarded(), "{n}");
+        }
+        assert!(sig(libc::SIGRTMIN()).is_forwarded());
+        for n in [
+            libc::SIGKILL,
+            libc::SIGSTOP,
+            libc::SIGCHLD,
+            libc::SIGSEGV,
+            libc::SIGTTOU,
+        ] {
+            assert!(!sig(n).is_forwarded(), "{n}");
+        }
+    }
+
+    #[test]
+    fn parses_rewrites() {
+        let rule = parse_rewrite("TERM:QUIT").unwrap();
+        assert_eq!(
+            (rule.from, rule.to),
+            (Signal::TERM, Some(sig(libc::SIGQUIT)))
+        );
+        assert_eq!(parse_rewrite("15:0").unwrap().to, None);
+        for bad in ["TERM", "TERM:", "KILL:TERM", "TERM:NOPE", ":3"] {
+            assert!(parse_rewrite(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn routes_by_the_last_matching_rule() {
+        let rules = [
+            parse_rewrite("TERM:QUIT").unwrap(),
+            parse_rewrite("INT:0").unwrap(),
+            parse_rewrite("TERM:USR1").unwrap(),
+        ];
+        assert_eq!(route(Signal::TERM, &rules), Some(sig(libc::SIGUSR1)));
+        assert_eq!(route(Signal::INT, &rules), None);
+        assert_eq!(route(Signal::HUP, &rules), Some(Signal::HUP));
+    }
+}
