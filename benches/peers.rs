@@ -16,7 +16,7 @@
 //! | instructions | user-space instructions of the init process alone: callgrind's `Collected` count for `INIT -- /bin/true` without `--trace-children` (the child runs natively) |
 //! | RSS | `VmRSS` of the init while its child runs `sleep` |
 //! | idle wake-ups | context switches (voluntary + involuntary, all threads) of the init during a quiet window while its child sleeps; the inits idle side by side |
-//! | orphan storm | the init is PID 1 of a fresh PID namespace and runs a generator (this binary re-executed) that double-forks many instantly exiting orphans, waits until the namespace holds no process but itself and PID 1, then reports the init's CPU time (`/proc/1/schedstat`) and any zombies still there; wall time is the whole `unshare` run |
+//! | orphan storm | the init is PID 1 of a fresh PID namespace and runs a generator (this binary re-executed) that double-forks many instantly exiting orphans, waits until the namespace holds no process but itself and PID 1, then reports the init's CPU time (`/proc/1/task/*/schedstat`) and any zombies still there (after a deadline); wall time is the whole `unshare` run |
 //! | signal round trip | from `kill(init, SIGUSR1)` until the init's child (this binary re-executed as an echo helper) has written one byte back through a pipe |
 //! | size | file size of the binary; dynamically linked ones are flagged and left out of the size ratio, as their size excludes libc |
 //!

@@ -112,3 +112,148 @@ pub struct Cli {
     )]
     pub command: Vec<OsString>,
 }
+
+impl Cli {
+    /// Parses the command line. clap's parser is most of what a start of sexton costs, so the
+    /// common `sexton [--] COMMAND...`, with no option and no SEXTON_* variable, skips it.
+    pub fn parse_args(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+        match plain_command(&args) {
+            Some(command) if !env_sets_options() => Ok(Cli::with_defaults(command.to_vec())),
+            _ => Cli::try_parse_from(args),
+        }
+    }
+
+    /// What clap produces for a command line without options.
+    fn with_defaults(command: Vec<OsString>) -> Cli {
+        Cli {
+            grace: Duration::from_secs(5),
+            single_child: false,
+            rewrite: Vec::new(),
+            remap_exit: Vec::new(),
+            pdeathsig: None,
+            warn_on_reap: false,
+            pause: false,
+            verbose: 0,
+            subreaper: false,
+            process_group: false,
+            license: false,
+            command,
+        }
+    }
+}
+
+/// COMMAND and its arguments, if `args` is just `sexton [--] COMMAND...`.
+fn plain_command(args: &[OsString]) -> Option<&[OsString]> {
+    let rest = args.get(1..)?;
+    let first = rest.first()?.as_encoded_bytes();
+    match first {
+        b"--" if rest.len() > 1 => Some(&rest[1..]),
+        _ if !first.starts_with(b"-") => Some(rest),
+        _ => None,
+    }
+}
+
+/// The variables clap reads options from (a test checks the list against the flags).
+const OPTION_VARS: [&str; 9] = [
+    "SEXTON_GRACE",
+    "SEXTON_SINGLE_CHILD",
+    "SEXTON_REWRITE",
+    "SEXTON_REMAP_EXIT",
+    "SEXTON_PDEATHSIG",
+    "SEXTON_WARN_ON_REAP",
+    "SEXTON_PAUSE",
+    "SEXTON_SUBREAPER",
+    "SEXTON_PROCESS_GROUP",
+];
+
+/// Whether the environment sets an option. One pass over `environ`: a lookup per variable
+/// would cost more than the rest of a start.
+fn env_sets_options() -> bool {
+    unsafe extern "C" {
+        static environ: *const *const std::ffi::c_char;
+    }
+    // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings, and sexton has
+    // one thread and never changes its environment.
+    let mut entry = unsafe { environ };
+    while !entry.is_null() && !unsafe { *entry }.is_null() {
+        // SAFETY: as above, `*entry` is a valid C string; strncmp stops at its NUL.
+        let ours = unsafe { nix::libc::strncmp(*entry, c"SEXTON_".as_ptr(), 7) } == 0;
+        // SAFETY: as above.
+        if ours && is_option(unsafe { std::ffi::CStr::from_ptr(*entry) }.to_bytes()) {
+            return true;
+        }
+        // SAFETY: the array continues until its NULL.
+        entry = unsafe { entry.add(1) };
+    }
+    false
+}
+
+/// Whether the `NAME=value` entry `var` sets an option.
+fn is_option(var: &[u8]) -> bool {
+    OPTION_VARS.iter().any(|name| {
+        var.strip_prefix(name.as_bytes())
+            .is_some_and(|rest| rest.starts_with(b"="))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_shortcut_gives_what_clap_gives() {
+        for words in [
+            &["sexton", "sh", "-c", "exit 3"][..],
+            &["sexton", "--", "-x", "--", "y"],
+        ] {
+            let clap = Cli::try_parse_from(args(words)).unwrap();
+            let shortcut = Cli::with_defaults(plain_command(&args(words)).unwrap().to_vec());
+            assert_eq!(format!("{clap:?}"), format!("{shortcut:?}"));
+        }
+    }
+
+    #[test]
+    fn every_option_variable_is_listed() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let mut vars: Vec<_> = command
+            .get_arguments()
+            .filter_map(|arg| arg.get_env())
+            .collect();
+        vars.sort();
+        let mut listed = OPTION_VARS.map(std::ffi::OsStr::new);
+        listed.sort();
+        assert_eq!(vars, listed);
+    }
+
+    #[test]
+    fn only_option_variables_count() {
+        assert!(is_option(b"SEXTON_GRACE=1"));
+        assert!(is_option(b"SEXTON_PAUSE="));
+        assert!(!is_option(b"SEXTON_GRACEFUL=1"));
+        assert!(!is_option(b"SEXTON_LOG=debug"));
+    }
+
+    #[test]
+    fn options_go_to_clap() {
+        for words in [
+            &["sexton"][..],
+            &["sexton", "--"],
+            &["sexton", "-v", "x"],
+            &["sexton", "-P"],
+        ] {
+            assert_eq!(plain_command(&args(words)), None, "{words:?}");
+        }
+    }
+
+    #[test]
+    fn options_end_at_the_command() {
+        let cli = Cli::try_parse_from(args(&["sexton", "-t", "1", "sh", "-t", "--", "x"])).unwrap();
+        assert_eq!(cli.command, args(&["sh", "-t", "--", "x"]));
+        assert_eq!(cli.grace, Duration::from_secs(1));
+    }
+}

@@ -5,7 +5,6 @@
 use std::ffi::OsString;
 use std::io::Write;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 use nix::unistd::getppid;
 
@@ -20,7 +19,7 @@ use crate::{logging, reap, spawn};
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
     let startup = signals::shield();
     let parent = getppid();
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::parse_args(args.into_iter().collect()) {
         Ok(cli) => cli,
         Err(err) => return print_or_fail(err),
     };

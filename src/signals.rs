@@ -10,6 +10,7 @@
 //! - SIGTTIN, SIGTTOU and SIGPIPE only ever concern sexton's own terminal and pipe I/O, so
 //!   sexton ignores them and can never be stopped or killed by them. The synchronous faults
 //!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking or catching them would hide a bug.
+//!   Everything else that can be caught is forwarded, realtime signals included.
 //! - Whatever sexton changes, the child gets back the launcher's state: [`Startup`] records the
 //!   launcher's mask and the signals it ignored, and `spawn` restores them before exec.
 
@@ -23,15 +24,32 @@ use nix::libc::{self, c_int, sigset_t};
 /// Signals sexton ignores for itself (see the module docs).
 pub const SELF_IGNORED: [c_int; 3] = [libc::SIGTTIN, libc::SIGTTOU, libc::SIGPIPE];
 
-/// Signals raised by the CPU or the kernel for a fault in sexton itself.
-const FAULTS: [c_int; 6] = [
+/// The standard signals that are never forwarded: those that cannot be caught, SIGCHLD (the
+/// reap loop's business), the faults of sexton itself, and the ones it ignores.
+const NEVER_FORWARDED: u64 = bits(&[
+    libc::SIGKILL,
+    libc::SIGSTOP,
+    libc::SIGCHLD,
     libc::SIGSEGV,
     libc::SIGBUS,
     libc::SIGFPE,
     libc::SIGILL,
     libc::SIGTRAP,
     libc::SIGSYS,
-];
+    libc::SIGTTIN,
+    libc::SIGTTOU,
+    libc::SIGPIPE,
+]);
+
+const fn bits(sigs: &[c_int]) -> u64 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < sigs.len() {
+        mask |= 1 << (sigs[i] - 1);
+        i += 1;
+    }
+    mask
+}
 
 /// One past the highest signal number on Linux.
 const NSIG: usize = 65;
@@ -65,10 +83,11 @@ impl Signal {
 
     /// Whether sexton catches this signal and forwards it to the child.
     pub fn is_forwarded(self) -> bool {
-        !matches!(self.0, libc::SIGKILL | libc::SIGSTOP | libc::SIGCHLD)
-            && !FAULTS.contains(&self.0)
-            && !SELF_IGNORED.contains(&self.0)
-            && (self.0 < 32 || self.0 >= libc::SIGRTMIN())
+        match self.0 {
+            1..32 => NEVER_FORWARDED & self.bit() == 0,
+            // 32 and up to SIGRTMIN are the C library's own.
+            n => n >= libc::SIGRTMIN(),
+        }
     }
 
     fn bit(self) -> u64 {
