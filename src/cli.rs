@@ -116,9 +116,12 @@ pub struct Cli {
 impl Cli {
     /// Parses the command line. clap's parser is most of what a start of sexton costs, so the
     /// common `sexton [--] COMMAND...`, with no option and no SEXTON_* variable, skips it.
-    pub fn parse_args(args: Vec<OsString>) -> Result<Cli, clap::Error> {
-        match plain_command(&args) {
-            Some(command) if !env_sets_options() => Ok(Cli::with_defaults(command.to_vec())),
+    pub fn parse_args(mut args: Vec<OsString>) -> Result<Cli, clap::Error> {
+        match command_start(&args) {
+            Some(start) if !env_sets_options() => {
+                args.drain(..start);
+                Ok(Cli::with_defaults(args))
+            }
             _ => Cli::try_parse_from(args),
         }
     }
@@ -142,13 +145,12 @@ impl Cli {
     }
 }
 
-/// COMMAND and its arguments, if `args` is just `sexton [--] COMMAND...`.
-fn plain_command(args: &[OsString]) -> Option<&[OsString]> {
-    let rest = args.get(1..)?;
-    let first = rest.first()?.as_encoded_bytes();
+/// Where COMMAND starts in `args`, if they are just `sexton [--] COMMAND...`.
+fn command_start(args: &[OsString]) -> Option<usize> {
+    let first = args.get(1)?.as_encoded_bytes();
     match first {
-        b"--" if rest.len() > 1 => Some(&rest[1..]),
-        _ if !first.starts_with(b"-") => Some(rest),
+        b"--" if args.len() > 2 => Some(2),
+        _ if !first.starts_with(b"-") => Some(1),
         _ => None,
     }
 }
@@ -211,7 +213,8 @@ mod tests {
             &["sexton", "--", "-x", "--", "y"],
         ] {
             let clap = Cli::try_parse_from(args(words)).unwrap();
-            let shortcut = Cli::with_defaults(plain_command(&args(words)).unwrap().to_vec());
+            let start = command_start(&args(words)).unwrap();
+            let shortcut = Cli::with_defaults(args(words).split_off(start));
             assert_eq!(format!("{clap:?}"), format!("{shortcut:?}"));
         }
     }
@@ -246,7 +249,7 @@ mod tests {
             &["sexton", "-v", "x"],
             &["sexton", "-P"],
         ] {
-            assert_eq!(plain_command(&args(words)), None, "{words:?}");
+            assert_eq!(command_start(&args(words)), None, "{words:?}");
         }
     }
 

@@ -7,7 +7,7 @@
 use std::env;
 use std::io::Write;
 
-use log::LevelFilter;
+use log::{LevelFilter, Log, Metadata, Record};
 
 /// Sets up the logger; a failure to write a log line never stops sexton.
 pub fn init(verbose: u8, warn_on_reap: bool) {
@@ -16,17 +16,40 @@ pub fn init(verbose: u8, warn_on_reap: bool) {
         env::var("TINI_VERBOSITY").ok().as_deref(),
         warn_on_reap,
     );
-    let mut builder = env_logger::Builder::new();
-    builder.filter_level(level);
-    if let Ok(filters) = env::var("SEXTON_LOG") {
-        builder.parse_filters(&filters);
+    let Ok(filters) = env::var("SEXTON_LOG") else {
+        // The usual case: no filters to parse, so env_logger's set-up is not worth its cost.
+        log::set_max_level(level);
+        let _ = log::set_logger(&Stderr);
+        return;
+    };
+    let logger = env_logger::Builder::new()
+        .filter_level(level)
+        .parse_filters(&filters)
+        .format(|out, record| out.write_all(line(record).as_bytes()))
+        .build();
+    log::set_max_level(logger.filter());
+    let _ = log::set_boxed_logger(Box::new(logger));
+}
+
+/// Writes each record straight to stderr, in one write so lines from threads never mix.
+struct Stderr;
+
+impl Log for Stderr {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
     }
-    builder
-        .format(|out, record| {
-            let level = record.level().as_str().to_ascii_lowercase();
-            writeln!(out, "sexton: {level}: {}", record.args())
-        })
-        .init();
+
+    fn log(&self, record: &Record<'_>) {
+        let _ = std::io::stderr().write_all(line(record).as_bytes());
+    }
+
+    fn flush(&self) {}
+}
+
+/// `sexton: warn: message` and a newline.
+fn line(record: &Record<'_>) -> String {
+    let level = record.level().as_str().to_ascii_lowercase();
+    format!("sexton: {level}: {}\n", record.args())
 }
 
 /// The level for `-v` given `verbose` times; a healthy run logs nothing at the default, Warn.

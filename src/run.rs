@@ -19,7 +19,7 @@ use crate::{logging, reap, spawn};
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
     let startup = signals::shield();
     let parent = getppid();
-    let cli = match Cli::parse_args(args.into_iter().collect()) {
+    let mut cli = match Cli::parse_args(args.into_iter().collect()) {
         Ok(cli) => cli,
         Err(err) => return print_or_fail(err),
     };
@@ -35,18 +35,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     let child = if cli.pause {
         spawn::placeholder()?
     } else {
-        spawn::command(&cli.command, &startup, terminal.is_some())?
+        spawn::command(
+            std::mem::take(&mut cli.command),
+            &startup,
+            terminal.is_some(),
+        )?
     };
-    log::info!(
-        "started {:?} as pid {child}",
-        cli.command.first().unwrap_or(&"pause".into())
-    );
     let target = if cli.single_child {
         Target::Child(child)
     } else {
         Target::Group(child)
     };
-    signals::forward_to(target, &cli.rewrite);
+    signals::forward_to(&startup, target, &cli.rewrite);
     let outcome = reap::until_exit(child, cli.warn_on_reap)?;
     signals::stop_forwarding();
     shutdown::leftovers(scope, cli.grace, cli.warn_on_reap)?;

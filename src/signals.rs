@@ -56,7 +56,7 @@ const NSIG: usize = 65;
 
 /// The `kill(2)` target of forwarded signals: `-pgid`, a pid, or 0 for nobody.
 static TARGET: AtomicI32 = AtomicI32::new(0);
-/// What each received signal is forwarded as; 0 drops it.
+/// What each received signal is forwarded as (itself unless rewritten); 0 drops it.
 static ROUTE: [AtomicI32; NSIG] = [const { AtomicI32::new(0) }; NSIG];
 /// Signals received since the last [`take_received`], one bit each, for the log.
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
@@ -188,6 +188,8 @@ pub struct Startup {
     /// The launcher's signal mask.
     pub mask: sigset_t,
     ignored: u64,
+    /// The signals sexton forwards, blocked until [`forward_to`].
+    forwarded: sigset_t,
 }
 
 impl Startup {
@@ -204,19 +206,26 @@ pub fn shield() -> Startup {
     // SAFETY: both pointers are to initialised sigset_t values we own.
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &forwarded, &mut mask) };
     let mut ignored = 0;
+    let handler = action(on_signal as *const () as libc::sighandler_t);
     for sig in forwarded_signals() {
-        if install(sig, on_signal as *const () as libc::sighandler_t) == libc::SIG_IGN {
+        ROUTE[sig.0 as usize].store(sig.0, Relaxed);
+        if install(sig, &handler) == libc::SIG_IGN {
             // Respect the launcher's choice (`nohup sexton ...`): the child inherits it anyway.
-            install(sig, libc::SIG_IGN);
+            install(sig, &action(libc::SIG_IGN));
             ignored |= sig.bit();
         }
     }
+    let ignore = action(libc::SIG_IGN);
     for sig in SELF_IGNORED {
-        if install(Signal(sig), libc::SIG_IGN) == libc::SIG_IGN {
+        if install(Signal(sig), &ignore) == libc::SIG_IGN {
             ignored |= Signal(sig).bit();
         }
     }
-    Startup { mask, ignored }
+    Startup {
+        mask,
+        ignored,
+        forwarded,
+    }
 }
 
 /// Where forwarded signals go.
@@ -229,10 +238,10 @@ pub enum Target {
 }
 
 /// Starts forwarding to `target` under `rules`, delivering whatever arrived so far.
-pub fn forward_to(target: Target, rules: &[Rewrite]) {
-    for sig in forwarded_signals() {
-        let to = route(sig, rules).map_or(0, Signal::number);
-        ROUTE[sig.0 as usize].store(to, Relaxed);
+pub fn forward_to(startup: &Startup, target: Target, rules: &[Rewrite]) {
+    for rule in rules {
+        let to = route(rule.from, rules).map_or(0, Signal::number);
+        ROUTE[rule.from.0 as usize].store(to, Relaxed);
     }
     TARGET.store(
         match target {
@@ -241,9 +250,8 @@ pub fn forward_to(target: Target, rules: &[Rewrite]) {
         },
         Relaxed,
     );
-    let forwarded = set_of(forwarded_signals());
-    // SAFETY: the pointer is to an initialised sigset_t we own.
-    unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &forwarded, std::ptr::null_mut()) };
+    // SAFETY: the pointer is to an initialised sigset_t.
+    unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &startup.forwarded, std::ptr::null_mut()) };
 }
 
 /// Stops forwarding: the child is gone, and its pid or group may be reused.
@@ -309,16 +317,23 @@ pub fn set_of(sigs: impl IntoIterator<Item = Signal>) -> sigset_t {
     }
 }
 
-/// Sets `sig`'s handler without SA_RESTART (so a forwarded signal interrupts the reap loop's
-/// `waitpid`, which then logs it), and returns the previous one.
-fn install(sig: Signal, handler: libc::sighandler_t) -> libc::sighandler_t {
-    // SAFETY: an all-zero sigaction is valid (empty mask, no flags); both pointers are ours.
+/// An action running `handler`, without SA_RESTART: a forwarded signal interrupts the reap
+/// loop's `waitpid`, which then logs it.
+fn action(handler: libc::sighandler_t) -> libc::sigaction {
+    // SAFETY: an all-zero sigaction is valid: empty mask, no flags.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = handler;
+    action
+}
+
+/// Sets `sig`'s action and returns the handler it had.
+fn install(sig: Signal, action: &libc::sigaction) -> libc::sighandler_t {
+    let mut old = MaybeUninit::<libc::sigaction>::uninit();
+    // SAFETY: `action` is valid, and the kernel fills `old` in full when the call succeeds,
+    // which it does for every signal number sexton passes.
     unsafe {
-        let mut new: libc::sigaction = std::mem::zeroed();
-        let mut old: libc::sigaction = std::mem::zeroed();
-        new.sa_sigaction = handler;
-        libc::sigaction(sig.0, &new, &mut old);
-        old.sa_sigaction
+        libc::sigaction(sig.0, action, old.as_mut_ptr());
+        old.assume_init().sa_sigaction
     }
 }
 
