@@ -52,6 +52,10 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
     });
     // SAFETY: `report` is ours; the child holds its own copy until exec closes it.
     unsafe { libc::close(report) };
+    let child = child.map_err(|errno| Error::Spawn {
+        command: name(),
+        errno,
+    });
     let exec = child.and_then(|pid| Ok((pid, read_exec_failure(reported)?)));
     // SAFETY: `reported` is ours.
     unsafe { libc::close(reported) };
@@ -81,6 +85,10 @@ pub fn placeholder() -> Result<Pid, Error> {
             while libc::sigwait(&stop, &mut sig) != 0 {}
             libc::_exit(0)
         }
+    })
+    .map_err(|errno| Error::Sys {
+        call: "fork",
+        errno,
     })?;
     // Also set from the parent, so forwarding to the group cannot beat the child to it.
     // SAFETY: plain integer arguments; EACCES once the child has done it is harmless.
@@ -89,14 +97,11 @@ pub fn placeholder() -> Result<Pid, Error> {
 }
 
 /// Forks; the child runs `child` and, if it returns, exits 127.
-fn fork_into(child: impl FnOnce()) -> Result<Pid, Error> {
+fn fork_into(child: impl FnOnce()) -> Result<Pid, Errno> {
     // SAFETY: sexton has one thread while it spawns, and `child` only makes async-signal-safe
     // calls (each caller says which).
     match unsafe { libc::fork() } {
-        -1 => Err(Error::Spawn {
-            command: "fork".into(),
-            errno: Errno::last(),
-        }),
+        -1 => Err(Errno::last()),
         0 => {
             child();
             // SAFETY: _exit(2) is async-signal-safe and skips the parent's atexit handlers.

@@ -36,7 +36,11 @@ fn five_thousand_orphans_are_reaped_as_pid_1() {
         .run();
     out.assert_code(0);
     let reaped = out.stderr.lines().filter(|l| l.contains("reaped")).count();
-    assert!(reaped >= 5000, "only {reaped} orphans reported reaped:\n{}", out.stdout());
+    assert!(
+        reaped >= 5000,
+        "only {reaped} orphans reported reaped:\n{}",
+        out.stdout()
+    );
     assert!(
         !out.stderr.contains("zombies left"),
         "{}",
@@ -126,7 +130,10 @@ fn pause_reaps_orphans_of_its_namespace() {
         .args(["--", "sh", "-c", &script])
         .run();
     out.assert_code(0);
-    assert!(out.stdout().contains("ppid=1"), "the orphan was not reparented to PID 1:\n{out}");
+    assert!(
+        out.stdout().contains("ppid=1"),
+        "the orphan was not reparented to PID 1:\n{out}"
+    );
     pause.signal(util::libc::SIGTERM);
     pause.wait().assert_code(0).assert_quiet();
 }

@@ -552,6 +552,16 @@ impl Output {
         self
     }
 
+    /// No line from sexton on stderr (COMMAND's own lines, such as a shell's "Hangup" for a
+    /// child killed by SIGHUP, may be there).
+    pub fn assert_sexton_quiet(&self) -> &Output {
+        assert!(
+            !self.stderr.lines().any(|l| l.starts_with("sexton")),
+            "expected no line from sexton on stderr:\n{self}"
+        );
+        self
+    }
+
     /// Exactly one line on stderr, starting `sexton: ` and containing every one of `needles`.
     pub fn assert_one_error_line(&self, needles: &[&str]) -> &Output {
         assert!(

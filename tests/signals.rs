@@ -1,0 +1,291 @@
+//! Signal forwarding: what sexton receives goes to COMMAND's whole process group (or to
+//! COMMAND alone with -c), rewritten by -r, and nothing sent at start-up is lost.
+
+mod util;
+
+use util::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+use util::{TempDir, sexton};
+
+/// The group member: a second shell in COMMAND's process group (run in the foreground of
+/// the first, so that even SIGINT is not ignored in it) that logs signal $S and exits 0.
+const MEMBER: &str = r#"
+    trap 'echo member >> "$D/log"; exit 0' "$S"
+    touch "$D/ready"
+    while :; do sleep 0.05; done
+"#;
+
+/// COMMAND: logs signal $S and exits 42, once its member has exited.
+const MAIN: &str = r#"
+    trap 'echo main >> "$D/log"; exit 42' "$S"
+    sh -c "$MEMBER"
+    while :; do sleep 0.05; done
+"#;
+
+fn forwarded_to_the_group(sig: i32) {
+    let dir = TempDir::new();
+    let mut run = sexton(["sh", "-c", MAIN])
+        .env("MEMBER", MEMBER)
+        .env("S", sig.to_string())
+        .dir(&dir)
+        .spawn();
+    dir.wait_for("ready");
+    run.signal(sig);
+    let out = run.wait();
+    out.assert_code(42).assert_sexton_quiet();
+    assert_eq!(dir.read("log"), "member\nmain\n", "signal {sig}:\n{out}");
+}
+
+#[test]
+fn term_is_forwarded_to_the_group() {
+    forwarded_to_the_group(SIGTERM);
+}
+
+#[test]
+fn usr1_is_forwarded_to_the_group() {
+    forwarded_to_the_group(SIGUSR1);
+}
+
+#[test]
+fn hup_is_forwarded_to_the_group() {
+    forwarded_to_the_group(SIGHUP);
+}
+
+#[test]
+fn int_is_forwarded_to_the_group() {
+    forwarded_to_the_group(SIGINT);
+}
+
+#[test]
+fn winch_is_forwarded_to_the_group() {
+    forwarded_to_the_group(SIGWINCH);
+}
+
+#[test]
+fn a_realtime_signal_is_forwarded_to_the_group() {
+    forwarded_to_the_group(util::sigrtmin() + 1);
+}
+
+#[test]
+fn term_reaches_a_background_member() {
+    // A real background job (`&`) of COMMAND. COMMAND's trap waits (briefly) for the member's
+    // marker, so the marker proves the forwarded signal reached it, not the shutdown's TERM.
+    let dir = TempDir::new();
+    let script = r#"
+        trap 'i=0
+              while [ ! -e "$D/member" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+              [ -e "$D/member" ] && echo member-first >> "$D/log"
+              exit 42' TERM
+        sh -c 'trap "touch \"\$D/member\"; exit 0" TERM; touch "$D/ready"; while :; do sleep 0.05; done' &
+        while :; do sleep 0.05; done
+    "#;
+    let mut run = sexton(["sh", "-c", script]).dir(&dir).spawn();
+    dir.wait_for("ready");
+    run.signal(SIGTERM);
+    run.wait().assert_code(42).assert_sexton_quiet();
+    assert_eq!(dir.read("log"), "member-first\n");
+}
+
+/// For -c: COMMAND logs USR1 and goes on; its background member logs USR1 and USR2 and
+/// exits on USR2.
+const SINGLE: &str = r#"
+    trap 'echo main-usr1 >> "$D/log"' USR1
+    sh -c 'trap "echo member-usr1 >> \"\$D/log\"" USR1
+           trap "echo member-usr2 >> \"\$D/log\"; exit 0" USR2
+           echo $$ > "$D/member"
+           while :; do sleep 0.05; done' &
+    while :; do sleep 0.05; done
+"#;
+
+/// Sends USR1 to sexton, then (once COMMAND has logged it) USR2 straight to the member. The
+/// member's shell runs pending traps lowest signal first, so had the USR1 reached it, it
+/// would be logged before its USR2. Returns the member's lines of the log.
+fn member_sees(single_child: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    let dir = TempDir::new();
+    let mut run = sexton(single_child).args(["sh", "-c", SINGLE]).dir(&dir);
+    for (key, value) in env {
+        run = run.env(key, value);
+    }
+    let mut run = run.spawn();
+    let member = dir.wait_for_pid("member");
+    run.signal(SIGUSR1);
+    dir.wait_for_text("log", "main-usr1");
+    assert!(util::send(member, SIGUSR2));
+    let log = dir.wait_for_text("log", "member-usr2");
+    run.signal(SIGTERM);
+    run.wait().assert_code(143).assert_sexton_quiet();
+    log.lines()
+        .filter(|l| l.starts_with("member"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn single_child_spares_the_rest_of_the_group() {
+    assert_eq!(member_sees(&["-c"], &[]), ["member-usr2"]);
+    assert_eq!(member_sees(&["--single-child"], &[]), ["member-usr2"]);
+    assert_eq!(
+        member_sees(&[], &[("SEXTON_SINGLE_CHILD", "1")]),
+        ["member-usr2"]
+    );
+}
+
+#[test]
+fn without_single_child_the_whole_group_gets_it() {
+    assert_eq!(member_sees(&[], &[]), ["member-usr1", "member-usr2"]);
+    assert_eq!(
+        member_sees(&[], &[("SEXTON_SINGLE_CHILD", "0")]),
+        ["member-usr1", "member-usr2"]
+    );
+}
+
+/// COMMAND for the -r tests: logs TERM, USR1 and SIGRTMIN+2 by name, exits on none of them.
+const LOGS_SIGNALS: &str = r#"
+    trap 'echo term >> "$D/log"' TERM
+    trap 'echo usr1 >> "$D/log"' USR1
+    trap 'echo rt >> "$D/log"' "$RT"
+    touch "$D/ready"
+    while :; do sleep 0.05; done
+"#;
+
+/// Runs LOGS_SIGNALS under `sexton OPTIONS`, sends TERM and then SIGRTMIN+2 to sexton, and
+/// returns the log once "rt" is in it. sexton handles a pending TERM before SIGRTMIN+2 and
+/// forwards in that order, so whatever TERM became is logged before "rt".
+fn term_becomes(options: &[&str], env: &[(&str, &str)]) -> String {
+    let dir = TempDir::new();
+    let rt = util::sigrtmin() + 2;
+    let mut run = sexton(options)
+        .args(["sh", "-c", LOGS_SIGNALS])
+        .env("RT", rt.to_string())
+        .dir(&dir);
+    for (key, value) in env {
+        run = run.env(key, value);
+    }
+    let mut run = run.spawn();
+    dir.wait_for("ready");
+    run.signal(SIGTERM);
+    run.signal(rt);
+    let log = dir.wait_for_text("log", "rt");
+    assert!(run.try_wait().is_none(), "COMMAND ended on its own: {log}");
+    // SIGINT is forwarded as itself and not trapped: COMMAND dies of it.
+    run.signal(SIGINT);
+    run.wait().assert_code(130).assert_sexton_quiet();
+    log
+}
+
+#[test]
+fn rewrite_term_to_usr1() {
+    assert_eq!(term_becomes(&[], &[]), "term\nrt\n");
+    assert_eq!(term_becomes(&["-r", "TERM:USR1"], &[]), "usr1\nrt\n");
+    assert_eq!(
+        term_becomes(&["--rewrite", "SIGTERM:SIGUSR1"], &[]),
+        "usr1\nrt\n"
+    );
+    assert_eq!(term_becomes(&["-r", "15:10"], &[]), "usr1\nrt\n");
+    assert_eq!(
+        term_becomes(&[], &[("SEXTON_REWRITE", "TERM:USR1")]),
+        "usr1\nrt\n"
+    );
+}
+
+#[test]
+fn rewrite_to_zero_drops_the_signal() {
+    assert_eq!(term_becomes(&["-r", "TERM:0"], &[]), "rt\n");
+    assert_eq!(term_becomes(&["-r", "15:0"], &[]), "rt\n");
+    assert_eq!(term_becomes(&[], &[("SEXTON_REWRITE", "TERM:0")]), "rt\n");
+}
+
+#[test]
+fn rewrite_rules_combine_and_the_last_wins() {
+    assert_eq!(
+        term_becomes(&["-r", "TERM:0", "-r", "TERM:USR1"], &[]),
+        "usr1\nrt\n"
+    );
+    assert_eq!(
+        term_becomes(&["-r", "HUP:0,TERM:USR1"], &[]).lines().next(),
+        Some("usr1")
+    );
+}
+
+/// Starts `sexton COMMAND` and signals it at once, again and again: however early the
+/// signal lands, it is either forwarded (COMMAND dies of it: 143) or it kills sexton before
+/// sexton has set anything up, and so before COMMAND exists. Never lost, never a hang, never
+/// a COMMAND left running.
+#[test]
+fn a_signal_at_start_up_is_not_lost() {
+    let dir = TempDir::new();
+    let script = r#"echo $$ > "$D/pid.$1"; while :; do sleep 0.05; done"#;
+    let mut forwarded = 0;
+    for i in 0..40 {
+        let mut run = sexton(["sh", "-c", script, "sh", &i.to_string()])
+            .dir(&dir)
+            .spawn();
+        assert!(util::send(run.pid(), SIGTERM));
+        let out = run.wait();
+        use std::os::unix::process::ExitStatusExt;
+        match (out.status.code(), out.status.signal()) {
+            (Some(143), _) => forwarded += 1,
+            (None, Some(SIGTERM)) => {
+                assert!(
+                    !dir.exists(&format!("pid.{i}")),
+                    "sexton died but COMMAND ran:\n{out}"
+                )
+            }
+            _ => panic!("run {i}:\n{out}"),
+        }
+        let name = format!("pid.{i}");
+        if dir.exists(&name) {
+            let pid = dir.wait_for_pid(&name);
+            let marker = dir.path().to_str().unwrap();
+            let ours = |pid| {
+                util::is_alive(pid) && String::from_utf8_lossy(&util::cmdline(pid)).contains(marker)
+            };
+            assert!(!ours(pid), "run {i}: COMMAND (pid {pid}) outlived sexton");
+        }
+    }
+    eprintln!("{forwarded} of 40 signals were forwarded, the rest came before sexton's set-up");
+}
+
+/// The same as PID 1 of a PID namespace. There the kernel drops a signal whose action is the
+/// default, so the signal is sent as soon as sexton has blocked or caught it (its very first
+/// step), which is still before COMMAND exists, most of the time.
+#[test]
+fn a_signal_at_start_up_is_not_lost_as_pid_1() {
+    for i in 0..30 {
+        let mut run = sexton(["sh", "-c", "while :; do sleep 0.05; done"])
+            .in_pid_namespace()
+            .spawn();
+        let pid = run.sexton_pid();
+        let mut spins = 0u64;
+        let ready = util::poll_until(util::DEADLINE, || {
+            spins += 1;
+            let set = util::signal_set(pid, "SigBlk") | util::signal_set(pid, "SigCgt");
+            util::has_signal(set, SIGTERM)
+        });
+        assert!(ready, "run {i}: sexton never blocked or caught SIGTERM");
+        run.signal(SIGTERM);
+        run.wait().assert_code(143).assert_sexton_quiet();
+    }
+}
+
+#[test]
+fn signals_in_a_burst_all_arrive() {
+    // Different standard signals sent back to back are each forwarded once.
+    let dir = TempDir::new();
+    let script = r#"
+        for s in HUP USR1 USR2 WINCH; do trap "echo $s >> \"\$D/log\"" $s; done
+        trap 'echo TERM >> "$D/log"; exit 3' TERM
+        touch "$D/ready"
+        while :; do sleep 0.05; done
+    "#;
+    let mut run = sexton(["-c", "sh", "-c", script]).dir(&dir).spawn();
+    dir.wait_for("ready");
+    for sig in [SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH] {
+        run.signal(sig);
+    }
+    let log = dir.wait_for_text("log", "WINCH");
+    run.signal(SIGTERM);
+    run.wait().assert_code(3).assert_sexton_quiet();
+    let mut seen: Vec<&str> = log.lines().collect();
+    seen.sort();
+    assert_eq!(seen, ["HUP", "USR1", "USR2", "WINCH"]);
+}
