@@ -32,8 +32,9 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
         .map(|arg| CString::new(arg.into_vec()).unwrap_or_default())
         .collect();
     let name = || args[0].to_string_lossy().into_owned();
-    let mut pointers: Vec<*const c_char> = args.iter().map(|arg| arg.as_ptr()).collect();
-    pointers.push(std::ptr::null());
+    let mut pointers = Vec::with_capacity(args.len() + 1);
+    pointers.extend(args.iter().map(|arg| arg.as_ptr()));
+    pointers.push(std::ptr::null::<c_char>());
     let restore = Restore::from(startup);
     let (report, reported) = exec_failure_pipe()?;
     let child = fork_into(|| {
