@@ -95,13 +95,16 @@ pub fn leftovers(scope: Scope, grace: Duration, warn_on_reap: bool) -> Result<()
     scope.signal(Signal::CONT);
     if grace.is_zero() {
         scope.signal(Signal::KILL);
-    } else {
-        start_grace_timer(scope, grace)?;
+    } else if let Err(err) = start_grace_timer(scope, grace) {
+        // A full process table (pids.max) refuses threads too; waiting without a timer could
+        // hang on a leftover that ignores SIGTERM, so end them now.
+        log::warn!("cannot start the grace timer ({err}); sending SIGKILL to leftover processes");
+        scope.signal(Signal::KILL);
     }
     reap::until_empty(warn_on_reap)
 }
 
-fn start_grace_timer(scope: Scope, grace: Duration) -> Result<(), Error> {
+fn start_grace_timer(scope: Scope, grace: Duration) -> std::io::Result<()> {
     std::thread::Builder::new()
         .stack_size(64 * 1024)
         .spawn(move || {
@@ -111,10 +114,6 @@ fn start_grace_timer(scope: Scope, grace: Duration) -> Result<(), Error> {
             scope.signal(Signal::KILL);
         })
         .map(drop)
-        .map_err(|err| Error::Sys {
-            call: "starting the grace timer",
-            errno: nix::errno::Errno::from_raw(err.raw_os_error().unwrap_or(0)),
-        })
 }
 
 /// The live descendants of `root`, from /proc.
