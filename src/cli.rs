@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::builder::FalseyValueParser;
 use clap::{ArgAction, Parser};
 
+use crate::environ;
 use crate::shutdown::parse_grace;
 use crate::signals::{Rewrite, Signal, parse_rewrite, parse_signal};
 
@@ -168,34 +169,9 @@ const OPTION_VARS: [&str; 9] = [
     "SEXTON_PROCESS_GROUP",
 ];
 
-/// Whether the environment sets an option. One pass over `environ`: a lookup per variable
-/// would cost more than the rest of a start.
+/// Whether the environment sets an option.
 fn env_sets_options() -> bool {
-    unsafe extern "C" {
-        static environ: *const *const std::ffi::c_char;
-    }
-    // SAFETY: `environ` is a NULL-terminated array of NUL-terminated strings, and sexton has
-    // one thread and never changes its environment.
-    let mut entry = unsafe { environ };
-    while !entry.is_null() && !unsafe { *entry }.is_null() {
-        // SAFETY: as above, `*entry` is a valid C string; strncmp stops at its NUL.
-        let ours = unsafe { nix::libc::strncmp(*entry, c"SEXTON_".as_ptr(), 7) } == 0;
-        // SAFETY: as above.
-        if ours && is_option(unsafe { std::ffi::CStr::from_ptr(*entry) }.to_bytes()) {
-            return true;
-        }
-        // SAFETY: the array continues until its NULL.
-        entry = unsafe { entry.add(1) };
-    }
-    false
-}
-
-/// Whether the `NAME=value` entry `var` sets an option.
-fn is_option(var: &[u8]) -> bool {
-    OPTION_VARS.iter().any(|name| {
-        var.strip_prefix(name.as_bytes())
-            .is_some_and(|rest| rest.starts_with(b"="))
-    })
+    environ::ours().any(|(name, _)| OPTION_VARS.iter().any(|var| var.as_bytes() == name))
 }
 
 #[cfg(test)]
@@ -231,14 +207,6 @@ mod tests {
         let mut listed = OPTION_VARS.map(std::ffi::OsStr::new);
         listed.sort();
         assert_eq!(vars, listed);
-    }
-
-    #[test]
-    fn only_option_variables_count() {
-        assert!(is_option(b"SEXTON_GRACE=1"));
-        assert!(is_option(b"SEXTON_PAUSE="));
-        assert!(!is_option(b"SEXTON_GRACEFUL=1"));
-        assert!(!is_option(b"SEXTON_LOG=debug"));
     }
 
     #[test]

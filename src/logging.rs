@@ -4,19 +4,16 @@
 //! takes env_logger's filter syntax and overrides both. `-w` raises the level to at least
 //! warnings, so the reap warnings it asks for are seen.
 
-use std::env;
 use std::io::Write;
 
 use log::{LevelFilter, Log, Metadata, Record};
 
+use crate::environ;
+
 /// Sets up the logger; a failure to write a log line never stops sexton.
 pub fn init(verbose: u8, warn_on_reap: bool) {
-    let level = level(
-        verbose,
-        env::var("TINI_VERBOSITY").ok().as_deref(),
-        warn_on_reap,
-    );
-    let Ok(filters) = env::var("SEXTON_LOG") else {
+    let level = level(verbose, environ::get("TINI_VERBOSITY"), warn_on_reap);
+    let Some(filters) = environ::get("SEXTON_LOG") else {
         // The usual case: no filters to parse, so env_logger's set-up is not worth its cost.
         log::set_max_level(level);
         let _ = log::set_logger(&Stderr);
@@ -24,7 +21,7 @@ pub fn init(verbose: u8, warn_on_reap: bool) {
     };
     let logger = env_logger::Builder::new()
         .filter_level(level)
-        .parse_filters(&filters)
+        .parse_filters(filters)
         .format(|out, record| out.write_all(line(record).as_bytes()))
         .build();
     log::set_max_level(logger.filter());

@@ -7,6 +7,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod cli;
+mod environ;
 mod error;
 mod exit;
 mod logging;
