@@ -6,7 +6,9 @@
 //!   arguments are parsed — stays pending in the kernel (a namespace's PID 1 does not drop a
 //!   blocked signal) and is forwarded as soon as [`forward_to`] unblocks it.
 //! - The handler is async-signal-safe: it reads and writes atomics and calls `kill(2)`, and
-//!   keeps `errno` as it found it. It never runs before the forwarding table is filled.
+//!   keeps `errno` as it found it. It never runs before the forwarding table is filled, and
+//!   runs with every forwarded signal blocked, so signals reach the child in the order sexton
+//!   received them.
 //! - SIGTTIN, SIGTTOU and SIGPIPE only ever concern sexton's own terminal and pipe I/O, so
 //!   sexton ignores them and can never be stopped or killed by them. The synchronous faults
 //!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking or catching them would hide a bug.
@@ -206,7 +208,10 @@ pub fn shield() -> Startup {
     // SAFETY: both pointers are to initialised sigset_t values we own.
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &forwarded, &mut mask) };
     let mut ignored = 0;
-    let handler = action(on_signal as *const () as libc::sighandler_t);
+    let mut handler = action(on_signal as *const () as libc::sighandler_t);
+    // One forwarded signal must not interrupt the forwarding of another, or the child could
+    // see them in another order than sexton received them.
+    handler.sa_mask = forwarded;
     for sig in forwarded_signals() {
         ROUTE[sig.0 as usize].store(sig.0, Relaxed);
         if install(sig, &handler) == libc::SIG_IGN {

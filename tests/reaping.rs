@@ -3,24 +3,7 @@
 
 mod util;
 
-use util::{TempDir, sexton};
-
-/// Waits (up to ~10 s) until /proc shows no zombie, then exits 0; exits 1 if zombies remain.
-/// Run inside a PID namespace, where /proc is the namespace's own.
-const NO_ZOMBIES_LEFT: &str = r#"
-n=0
-while :; do
-    z=0
-    for f in /proc/[0-9]*/stat; do
-        read -r l < "$f" 2>/dev/null || continue
-        case $l in *") Z "*) z=$((z+1));; esac
-    done
-    [ $z -eq 0 ] && exit 0
-    n=$((n+1))
-    [ $n -gt 200 ] && { echo "zombies left: $z" >&2; exit 1; }
-    sleep 0.05
-done
-"#;
+use util::{NO_ZOMBIES_LEFT, ORPHAN, TempDir, sexton};
 
 #[test]
 fn five_thousand_orphans_are_reaped_as_pid_1() {
@@ -75,8 +58,8 @@ fn orphans_are_adopted_and_reaped_when_not_pid_1() {
 #[test]
 fn warn_on_reap_logs_each_orphan() {
     let dir = TempDir::new();
-    let script = r#"( : & echo $! > "$D/orphan" ); exit 0"#;
-    let out = sexton(["-w", "sh", "-c", script]).dir(&dir).run();
+    let script = format!("{ORPHAN}; exit 0");
+    let out = sexton(["-w", "sh", "-c", &script]).dir(&dir).run();
     out.assert_code(0);
     let orphan = dir.read("orphan");
     let orphan = orphan.trim();
@@ -98,42 +81,4 @@ fn a_healthy_run_with_orphans_is_silent_without_w() {
         .run()
         .assert_code(0)
         .assert_quiet();
-}
-
-#[test]
-fn pause_reaps_orphans_of_its_namespace() {
-    let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
-    let host_pid = pause.sexton_pid();
-    // Processes entered into the namespace are children of nsenter, but their orphans are
-    // reparented to the namespace's PID 1: sexton.
-    let script = format!(
-        r#"i=0
-        while [ $i -lt 50 ]; do ( sleep 0.1 & ); i=$((i+1)); done
-        o=$( sleep 0.5 > /dev/null & echo $! )
-        read -r pid comm state ppid rest < /proc/$o/stat
-        echo "orphan=$o ppid=$ppid"
-        {NO_ZOMBIES_LEFT}"#
-    );
-    let mut nsenter = vec![
-        "nsenter".to_owned(),
-        "--target".to_owned(),
-        host_pid.to_string(),
-        "--pid".to_owned(),
-        "--mount".to_owned(),
-    ];
-    // SAFETY: geteuid(2) cannot fail.
-    if unsafe { util::libc::geteuid() } != 0 {
-        nsenter.push("--user".to_owned());
-        nsenter.push("--preserve-credentials".to_owned());
-    }
-    let out = util::direct(nsenter)
-        .args(["--", "sh", "-c", &script])
-        .run();
-    out.assert_code(0);
-    assert!(
-        out.stdout().contains("ppid=1"),
-        "the orphan was not reparented to PID 1:\n{out}"
-    );
-    pause.signal(util::libc::SIGTERM);
-    pause.wait().assert_code(0).assert_quiet();
 }

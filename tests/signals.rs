@@ -11,14 +11,14 @@ use util::{TempDir, sexton};
 const MEMBER: &str = r#"
     trap 'echo member >> "$D/log"; exit 0' "$S"
     touch "$D/ready"
-    while :; do sleep 0.05; done
+    while :; do sleep 0.05 & wait $!; done
 "#;
 
 /// COMMAND: logs signal $S and exits 42, once its member has exited.
 const MAIN: &str = r#"
     trap 'echo main >> "$D/log"; exit 42' "$S"
     sh -c "$MEMBER"
-    while :; do sleep 0.05; done
+    while :; do sleep 0.05 & wait $!; done
 "#;
 
 fn forwarded_to_the_group(sig: i32) {
@@ -75,8 +75,8 @@ fn term_reaches_a_background_member() {
               while [ ! -e "$D/member" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
               [ -e "$D/member" ] && echo member-first >> "$D/log"
               exit 42' TERM
-        sh -c 'trap "touch \"\$D/member\"; exit 0" TERM; touch "$D/ready"; while :; do sleep 0.05; done' &
-        while :; do sleep 0.05; done
+        sh -c 'trap "touch \"\$D/member\"; exit 0" TERM; touch "$D/ready"; while :; do sleep 0.05 & wait $!; done' &
+        while :; do sleep 0.05 & wait $!; done
     "#;
     let mut run = sexton(["sh", "-c", script]).dir(&dir).spawn();
     dir.wait_for("ready");
@@ -92,8 +92,8 @@ const SINGLE: &str = r#"
     sh -c 'trap "echo member-usr1 >> \"\$D/log\"" USR1
            trap "echo member-usr2 >> \"\$D/log\"; exit 0" USR2
            echo $$ > "$D/member"
-           while :; do sleep 0.05; done' &
-    while :; do sleep 0.05; done
+           while :; do sleep 0.05 & wait $!; done' &
+    while :; do sleep 0.05 & wait $!; done
 "#;
 
 /// Sends USR1 to sexton, then (once COMMAND has logged it) USR2 straight to the member. The
@@ -138,24 +138,27 @@ fn without_single_child_the_whole_group_gets_it() {
     );
 }
 
-/// COMMAND for the -r tests: logs TERM, USR1 and SIGRTMIN+2 by name, exits on none of them.
+/// COMMAND for the -r tests: logs TERM, USR1, $RT and $RT3 by name, exits on none of them.
 const LOGS_SIGNALS: &str = r#"
     trap 'echo term >> "$D/log"' TERM
     trap 'echo usr1 >> "$D/log"' USR1
     trap 'echo rt >> "$D/log"' "$RT"
+    trap 'echo rt3 >> "$D/log"' "$RT3"
     touch "$D/ready"
-    while :; do sleep 0.05; done
+    while :; do sleep 0.05 & wait $!; done
 "#;
 
 /// Runs LOGS_SIGNALS under `sexton OPTIONS`, sends TERM and then SIGRTMIN+2 to sexton, and
-/// returns the log once "rt" is in it. sexton handles a pending TERM before SIGRTMIN+2 and
-/// forwards in that order, so whatever TERM became is logged before "rt".
+/// once COMMAND has logged "rt", SIGRTMIN+3, which it logs as "rt3". By then sexton is long
+/// done with TERM, and COMMAND runs pending traps lowest signal first, so whatever TERM
+/// became is in the log. Returns the log without the "rt" and "rt3" lines.
 fn term_becomes(options: &[&str], env: &[(&str, &str)]) -> String {
     let dir = TempDir::new();
     let rt = util::sigrtmin() + 2;
     let mut run = sexton(options)
         .args(["sh", "-c", LOGS_SIGNALS])
         .env("RT", rt.to_string())
+        .env("RT3", (rt + 1).to_string())
         .dir(&dir);
     for (key, value) in env {
         run = run.env(key, value);
@@ -164,52 +167,95 @@ fn term_becomes(options: &[&str], env: &[(&str, &str)]) -> String {
     dir.wait_for("ready");
     run.signal(SIGTERM);
     run.signal(rt);
-    let log = dir.wait_for_text("log", "rt");
+    dir.wait_for_text("log", "rt\n");
+    run.signal(rt + 1);
+    let log = dir.wait_for_text("log", "rt3\n");
     assert!(run.try_wait().is_none(), "COMMAND ended on its own: {log}");
     // SIGINT is forwarded as itself and not trapped: COMMAND dies of it.
     run.signal(SIGINT);
     run.wait().assert_code(130).assert_sexton_quiet();
-    log
+    log.lines()
+        .filter(|l| !l.starts_with("rt"))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 #[test]
 fn rewrite_term_to_usr1() {
-    assert_eq!(term_becomes(&[], &[]), "term\nrt\n");
-    assert_eq!(term_becomes(&["-r", "TERM:USR1"], &[]), "usr1\nrt\n");
+    assert_eq!(term_becomes(&[], &[]), "term\n");
+    assert_eq!(term_becomes(&["-r", "TERM:USR1"], &[]), "usr1\n");
     assert_eq!(
         term_becomes(&["--rewrite", "SIGTERM:SIGUSR1"], &[]),
-        "usr1\nrt\n"
+        "usr1\n"
     );
-    assert_eq!(term_becomes(&["-r", "15:10"], &[]), "usr1\nrt\n");
+    assert_eq!(term_becomes(&["-r", "15:10"], &[]), "usr1\n");
     assert_eq!(
         term_becomes(&[], &[("SEXTON_REWRITE", "TERM:USR1")]),
-        "usr1\nrt\n"
+        "usr1\n"
     );
 }
 
 #[test]
 fn rewrite_to_zero_drops_the_signal() {
-    assert_eq!(term_becomes(&["-r", "TERM:0"], &[]), "rt\n");
-    assert_eq!(term_becomes(&["-r", "15:0"], &[]), "rt\n");
-    assert_eq!(term_becomes(&[], &[("SEXTON_REWRITE", "TERM:0")]), "rt\n");
+    assert_eq!(term_becomes(&["-r", "TERM:0"], &[]), "");
+    assert_eq!(term_becomes(&["-r", "15:0"], &[]), "");
+    assert_eq!(term_becomes(&[], &[("SEXTON_REWRITE", "TERM:0")]), "");
 }
 
 #[test]
 fn rewrite_rules_combine_and_the_last_wins() {
     assert_eq!(
         term_becomes(&["-r", "TERM:0", "-r", "TERM:USR1"], &[]),
-        "usr1\nrt\n"
+        "usr1\n"
     );
+    assert_eq!(term_becomes(&["-r", "HUP:0,TERM:USR1"], &[]), "usr1\n");
+}
+
+/// Signals sent to sexton one after the other reach COMMAND in that order. (TERM before
+/// SIGRTMIN+2: were both pending at once, the kernel too would deliver TERM first.) A
+/// forwarding handler interrupted by the next signal's handler must not let that one
+/// overtake it.
+#[test]
+fn forwarding_keeps_the_order_of_signals() {
+    let dir = TempDir::new();
+    let rt = util::sigrtmin() + 2;
+    let script = r#"
+        trap 'echo term >> "$D/log"' TERM
+        trap 'echo rt >> "$D/log"' "$RT"
+        touch "$D/ready"
+        while :; do sleep 0.05 & wait $!; done
+    "#;
+    let mut run = sexton(["sh", "-c", script])
+        .env("RT", rt.to_string())
+        .dir(&dir)
+        .spawn();
+    dir.wait_for("ready");
+    let mut inverted = 0;
+    for round in 1..=50 {
+        run.signal(SIGTERM);
+        run.signal(rt);
+        let mut log = String::new();
+        util::wait_until("both signals to be logged", || {
+            log = dir.read("log");
+            log.lines().count() == 2 * round
+        });
+        let last: Vec<&str> = log.lines().skip(2 * round - 2).collect();
+        if last != ["term", "rt"] {
+            inverted += 1;
+        }
+    }
+    run.signal(SIGINT);
+    run.wait().assert_code(130);
     assert_eq!(
-        term_becomes(&["-r", "HUP:0,TERM:USR1"], &[]).lines().next(),
-        Some("usr1")
+        inverted, 0,
+        "SIGRTMIN+2 overtook SIGTERM in {inverted} of 50 rounds"
     );
 }
 
 /// Starts `sexton COMMAND` and signals it at once, again and again: however early the
 /// signal lands, it is either forwarded (COMMAND dies of it: 143) or it kills sexton before
 /// sexton has set anything up, and so before COMMAND exists. Never lost, never a hang, never
-/// a COMMAND left running.
+/// a COMMAND left running. Once sexton has blocked or caught it, it must be forwarded.
 #[test]
 fn a_signal_at_start_up_is_not_lost() {
     let dir = TempDir::new();
@@ -219,12 +265,28 @@ fn a_signal_at_start_up_is_not_lost() {
         let mut run = sexton(["sh", "-c", script, "sh", &i.to_string()])
             .dir(&dir)
             .spawn();
-        assert!(util::send(run.pid(), SIGTERM));
+        let pid = run.pid();
+        if i % 2 == 1 {
+            // Every other run, aim just past sexton's first step (the signal is blocked or
+            // caught from then on) and so before COMMAND exists, most of the time.
+            let end = std::time::Instant::now() + util::DEADLINE;
+            while !util::has_signal(
+                util::signal_set(pid, "SigBlk") | util::signal_set(pid, "SigCgt"),
+                SIGTERM,
+            ) {
+                assert!(
+                    std::time::Instant::now() < end,
+                    "run {i}: sexton never set up"
+                );
+                std::thread::yield_now();
+            }
+        }
+        assert!(util::send(pid, SIGTERM));
         let out = run.wait();
         use std::os::unix::process::ExitStatusExt;
         match (out.status.code(), out.status.signal()) {
             (Some(143), _) => forwarded += 1,
-            (None, Some(SIGTERM)) => {
+            (None, Some(SIGTERM)) if i % 2 == 0 => {
                 assert!(
                     !dir.exists(&format!("pid.{i}")),
                     "sexton died but COMMAND ran:\n{out}"
@@ -246,24 +308,40 @@ fn a_signal_at_start_up_is_not_lost() {
 
 /// The same as PID 1 of a PID namespace. There the kernel drops a signal whose action is the
 /// default, so the signal is sent as soon as sexton has blocked or caught it (its very first
-/// step), which is still before COMMAND exists, most of the time.
+/// step; the test spins on /proc to see it), which is mostly before COMMAND exists.
 #[test]
 fn a_signal_at_start_up_is_not_lost_as_pid_1() {
+    let children = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default()
+    };
+    let mut early = 0;
     for i in 0..30 {
         let mut run = sexton(["sh", "-c", "while :; do sleep 0.05; done"])
             .in_pid_namespace()
             .spawn();
-        let pid = run.sexton_pid();
-        let mut spins = 0u64;
-        let ready = util::poll_until(util::DEADLINE, || {
-            spins += 1;
-            let set = util::signal_set(pid, "SigBlk") | util::signal_set(pid, "SigCgt");
-            util::has_signal(set, SIGTERM)
-        });
-        assert!(ready, "run {i}: sexton never blocked or caught SIGTERM");
-        run.signal(SIGTERM);
+        let unshare = run.pid();
+        let end = std::time::Instant::now() + util::DEADLINE;
+        let sexton = loop {
+            assert!(
+                std::time::Instant::now() < end,
+                "run {i}: sexton never set up"
+            );
+            let pid = children(unshare).trim().parse().unwrap_or(0);
+            if pid != 0 && util::stat(pid).is_some_and(|s| s.comm == "sexton") {
+                let set = util::signal_set(pid, "SigBlk") | util::signal_set(pid, "SigCgt");
+                if util::has_signal(set, SIGTERM) {
+                    break pid;
+                }
+            }
+            std::thread::yield_now();
+        };
+        assert!(util::send(sexton, SIGTERM));
+        if children(sexton).is_empty() {
+            early += 1;
+        }
         run.wait().assert_code(143).assert_sexton_quiet();
     }
+    eprintln!("{early} of 30 signals arrived before sexton had started COMMAND");
 }
 
 #[test]
@@ -274,7 +352,7 @@ fn signals_in_a_burst_all_arrive() {
         for s in HUP USR1 USR2 WINCH; do trap "echo $s >> \"\$D/log\"" $s; done
         trap 'echo TERM >> "$D/log"; exit 3' TERM
         touch "$D/ready"
-        while :; do sleep 0.05; done
+        while :; do sleep 0.05 & wait $!; done
     "#;
     let mut run = sexton(["-c", "sh", "-c", script]).dir(&dir).spawn();
     dir.wait_for("ready");

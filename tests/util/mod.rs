@@ -9,6 +9,11 @@
 //! - Nothing sleeps to synchronise: [`wait_until`] polls a condition against a deadline.
 //! - sexton's own environment variables (`SEXTON_*`, `TINI_*`) are removed from every run, so
 //!   the developer's environment cannot change a result.
+//!
+//! A note for the shell scripts the tests run: a dash script that traps a signal idles with
+//! `while :; do sleep 0.05 & wait $!; done`, not `while :; do sleep 0.05; done`. dash starts a
+//! foreground command with vfork, and a signal that reaches the shell and its vfork child at
+//! that moment can be lost to the trap; `wait` on a background job has no such window.
 #![allow(dead_code)]
 
 use std::cell::OnceCell;
@@ -21,7 +26,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 pub use nix::libc;
 
@@ -93,6 +98,13 @@ impl TempDir {
             }
         });
         pid
+    }
+
+    /// When `name` was last modified.
+    pub fn modified(&self, name: &str) -> SystemTime {
+        fs::metadata(self.join(name))
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|err| panic!("{name}: {err}"))
     }
 
     /// Waits until the file `name` contains `needle`, and returns its text.
@@ -487,6 +499,7 @@ impl Proc {
             stderr: self.stderr(),
             elapsed: self.started.elapsed(),
             ended: Instant::now(),
+            ended_at: SystemTime::now(),
         }
     }
 
@@ -527,6 +540,8 @@ pub struct Output {
     pub elapsed: Duration,
     /// When the test saw the exit.
     pub ended: Instant,
+    /// The same moment by the wall clock, to compare with files' modification times.
+    pub ended_at: SystemTime,
 }
 
 impl Output {
@@ -601,6 +616,34 @@ impl fmt::Debug for Output {
         fmt::Display::fmt(self, f)
     }
 }
+
+// ------------------------------------------------------------------------------- scripts --
+
+/// A shell snippet that leaves one orphan: a process whose parent (a subshell) exits while it
+/// runs, and which exits only once it has been reparented to sexton, so only sexton can reap
+/// it. (With a plain `( : & )` the subshell itself sometimes reaps its child first when the
+/// machine is busy.) Its pid goes to "$D/orphan" if `D` is set.
+pub const ORPHAN: &str = r#"( sh -c '
+      while read -r _ _ _ pp _ < /proc/$$/stat && read -r c < /proc/$pp/comm && [ "$c" != sexton ]
+      do sleep 0.01; done' 2>/dev/null &
+  [ -n "$D" ] && echo $! > "$D/orphan" )"#;
+
+/// A shell snippet: waits (up to ~10 s) until /proc shows no zombie, then exits 0; exits 1
+/// if zombies remain. For a PID namespace, where /proc is the namespace's own.
+pub const NO_ZOMBIES_LEFT: &str = r#"
+n=0
+while :; do
+    z=0
+    for f in /proc/[0-9]*/stat; do
+        read -r l < "$f" 2>/dev/null || continue
+        case $l in *") Z "*) z=$((z+1));; esac
+    done
+    [ $z -eq 0 ] && exit 0
+    n=$((n+1))
+    [ $n -gt 200 ] && { echo "zombies left: $z" >&2; exit 1; }
+    sleep 0.05
+done
+"#;
 
 // -------------------------------------------------------------------------------- waiting --
 

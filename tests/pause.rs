@@ -1,0 +1,125 @@
+//! --pause: no command; sexton sleeps, reaps whatever is reparented to it, and exits 0 on
+//! SIGTERM, SIGINT or SIGHUP (a pod's pause process).
+
+mod util;
+
+use util::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
+use util::{NO_ZOMBIES_LEFT, sexton};
+
+/// Waits until sexton (pid) handles `sig`: as PID 1 a signal it has not caught or blocked
+/// yet would be dropped by the kernel.
+fn wait_until_handled(pid: i32, sig: i32) {
+    util::wait_until("sexton to catch the signal", || {
+        let set = util::signal_set(pid, "SigBlk") | util::signal_set(pid, "SigCgt");
+        util::has_signal(set, sig)
+    });
+}
+
+#[test]
+fn pause_exits_0_on_term_int_and_hup_as_pid_1() {
+    for sig in [SIGTERM, SIGINT, SIGHUP] {
+        let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
+        let pid = pause.sexton_pid();
+        wait_until_handled(pid, sig);
+        pause.signal(sig);
+        pause.wait().assert_code(0).assert_quiet();
+    }
+}
+
+#[test]
+fn pause_exits_0_on_term_int_and_hup() {
+    for (options, sig) in [
+        (&["--pause"][..], SIGTERM),
+        (&["-P"], SIGINT),
+        (&["-P", "-v"], SIGHUP),
+    ] {
+        let mut pause = sexton(options).spawn();
+        wait_until_handled(pause.pid(), sig);
+        pause.signal(sig);
+        let out = pause.wait();
+        out.assert_code(0);
+        assert!(
+            out.stderr.lines().all(|l| l.starts_with("sexton: ")),
+            "{out}"
+        );
+    }
+    let mut pause = sexton(Vec::<&str>::new()).env("SEXTON_PAUSE", "1").spawn();
+    wait_until_handled(pause.pid(), SIGTERM);
+    pause.signal(SIGTERM);
+    pause.wait().assert_code(0).assert_quiet();
+}
+
+#[test]
+fn pause_sleeps_through_other_signals() {
+    let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
+    let pid = pause.sexton_pid();
+    wait_until_handled(pid, SIGTERM);
+    // Forwarded to the placeholder, which only waits for TERM, INT and HUP; it must not die
+    // of USR1 (which would end the run with 138). USR1 and WINCH are handled before the TERM
+    // sent after them.
+    pause.signal(SIGUSR1);
+    pause.signal(SIGWINCH);
+    pause.signal(SIGTERM);
+    pause.wait().assert_code(0).assert_quiet();
+}
+
+#[test]
+fn pause_with_a_command_is_a_usage_error() {
+    sexton(["--pause", "true"])
+        .run()
+        .assert_code(125)
+        .assert_one_error_line(&["--pause"]);
+    sexton(["true"])
+        .env("SEXTON_PAUSE", "1")
+        .run()
+        .assert_code(125)
+        .assert_one_error_line(&["--pause"]);
+}
+
+#[test]
+fn pause_reaps_orphans_of_its_namespace() {
+    let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
+    let host_pid = pause.sexton_pid();
+    // Processes entered into the namespace are children of nsenter, but their orphans are
+    // reparented to the namespace's PID 1: sexton.
+    let script = format!(
+        r#"i=0
+        while [ $i -lt 50 ]; do ( sleep 0.1 & ); ( : & ); i=$((i+1)); done
+        o=$( sh -c 'while read -r _ _ _ pp _ < /proc/$$/stat && read -r c < /proc/$pp/comm &&
+                          [ "$c" != sexton ]; do sleep 0.01; done
+                    sleep 0.3' > /dev/null 2>&1 & echo $! )
+        read -r pid comm state ppid rest < /proc/$o/stat
+        echo "orphan=$o ppid=$ppid"
+        # The orphan exits only once reparented to sexton. Exited and reaped, it disappears;
+        # unreaped, it stays a zombie.
+        n=0
+        while [ -e /proc/$o ]; do
+            n=$((n+1))
+            [ $n -gt 200 ] && {{ echo "orphan $o was not reaped" >&2; exit 1; }}
+            sleep 0.05
+        done
+        {NO_ZOMBIES_LEFT}"#
+    );
+    let mut nsenter = vec![
+        "nsenter".to_owned(),
+        "--target".to_owned(),
+        host_pid.to_string(),
+        "--pid".to_owned(),
+        "--mount".to_owned(),
+    ];
+    // SAFETY: geteuid(2) cannot fail.
+    if unsafe { util::libc::geteuid() } != 0 {
+        nsenter.push("--user".to_owned());
+        nsenter.push("--preserve-credentials".to_owned());
+    }
+    let out = util::direct(nsenter)
+        .args(["--", "sh", "-c", &script])
+        .run();
+    out.assert_code(0);
+    assert!(
+        out.stdout().contains("ppid=1"),
+        "the orphan was not reparented to PID 1:\n{out}"
+    );
+    pause.signal(util::libc::SIGTERM);
+    pause.wait().assert_code(0).assert_quiet();
+}
