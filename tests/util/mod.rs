@@ -756,24 +756,10 @@ pub fn children(parent: i32) -> Vec<i32> {
 
 /// Every process below `root` in the process tree.
 pub fn descendants(root: i32) -> Vec<i32> {
-    let table: Vec<(i32, i32)> = all_pids()
+    children(root)
         .into_iter()
-        .filter_map(|pid| Some((pid, stat(pid)?.ppid)))
-        .collect();
-    let mut found = vec![root];
-    let mut next = 0;
-    while next < found.len() {
-        let parent = found[next];
-        found.extend(
-            table
-                .iter()
-                .filter(|&&(_, p)| p == parent)
-                .map(|&(pid, _)| pid),
-        );
-        next += 1;
-    }
-    found.remove(0);
-    found
+        .flat_map(|child| std::iter::once(child).chain(descendants(child)))
+        .collect()
 }
 
 /// The zombies among the children of `parent`.
