@@ -6,6 +6,7 @@
 // Unit tests are built without `main`, so what only `main` reaches looks unused to them.
 #![cfg_attr(test, allow(dead_code))]
 
+mod args;
 mod cli;
 mod environ;
 mod error;

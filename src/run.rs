@@ -8,18 +8,17 @@ use std::io::Write;
 use clap::error::ErrorKind;
 use nix::unistd::getppid;
 
-use crate::cli::Cli;
 use crate::error::Error;
 use crate::exit::{self, ExitCode};
 use crate::shutdown::{self, Scope};
 use crate::signals::{self, Signal, Target};
 use crate::terminal::Terminal;
-use crate::{logging, reap, spawn};
+use crate::{args, logging, reap, spawn};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
     let startup = signals::shield();
     let parent = getppid();
-    let mut cli = match Cli::parse_args(args.into_iter().collect()) {
+    let mut cli = match args::parse(args.into_iter().collect()) {
         Ok(cli) => cli,
         Err(err) => return print_or_fail(err),
     };

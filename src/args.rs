@@ -1,0 +1,124 @@
+//! Reading the command line into a [`Cli`]. clap does the work whenever an option is given,
+//! on the command line or in a `SEXTON_*` variable; the usual `sexton [--] COMMAND...` takes a
+//! shortcut that a test holds to clap's result.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::environ;
+
+/// Parses the command line. clap's parser is most of what a start of sexton costs, so the
+/// common `sexton [--] COMMAND...`, with no option and no SEXTON_* variable, skips it.
+pub fn parse(mut args: Vec<OsString>) -> Result<Cli, clap::Error> {
+    match command_start(&args) {
+        Some(start) if !env_sets_options() => {
+            args.drain(..start);
+            Ok(with_defaults(args))
+        }
+        _ => Cli::try_parse_from(args),
+    }
+}
+
+/// What clap produces for a command line without options.
+fn with_defaults(command: Vec<OsString>) -> Cli {
+    Cli {
+        grace: Duration::from_secs(5),
+        single_child: false,
+        rewrite: Vec::new(),
+        remap_exit: Vec::new(),
+        pdeathsig: None,
+        warn_on_reap: false,
+        pause: false,
+        verbose: 0,
+        subreaper: false,
+        process_group: false,
+        license: false,
+        command,
+    }
+}
+
+/// Where COMMAND starts in `args`, if they are just `sexton [--] COMMAND...`.
+fn command_start(args: &[OsString]) -> Option<usize> {
+    let first = args.get(1)?.as_encoded_bytes();
+    match first {
+        b"--" if args.len() > 2 => Some(2),
+        _ if !first.starts_with(b"-") => Some(1),
+        _ => None,
+    }
+}
+
+/// The variables clap reads options from (a test checks the list against the flags).
+const OPTION_VARS: [&str; 9] = [
+    "SEXTON_GRACE",
+    "SEXTON_SINGLE_CHILD",
+    "SEXTON_REWRITE",
+    "SEXTON_REMAP_EXIT",
+    "SEXTON_PDEATHSIG",
+    "SEXTON_WARN_ON_REAP",
+    "SEXTON_PAUSE",
+    "SEXTON_SUBREAPER",
+    "SEXTON_PROCESS_GROUP",
+];
+
+/// Whether the environment sets an option.
+fn env_sets_options() -> bool {
+    environ::ours().any(|(name, _)| OPTION_VARS.iter().any(|var| var.as_bytes() == name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_shortcut_gives_what_clap_gives() {
+        for words in [
+            &["sexton", "sh", "-c", "exit 3"][..],
+            &["sexton", "--", "-x", "--", "y"],
+        ] {
+            let clap = Cli::try_parse_from(args(words)).unwrap();
+            let start = command_start(&args(words)).unwrap();
+            let shortcut = with_defaults(args(words).split_off(start));
+            assert_eq!(format!("{clap:?}"), format!("{shortcut:?}"));
+        }
+    }
+
+    #[test]
+    fn every_option_variable_is_listed() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let mut vars: Vec<_> = command
+            .get_arguments()
+            .filter_map(|arg| arg.get_env())
+            .collect();
+        vars.sort();
+        let mut listed = OPTION_VARS.map(std::ffi::OsStr::new);
+        listed.sort();
+        assert_eq!(vars, listed);
+    }
+
+    #[test]
+    fn options_go_to_clap() {
+        for words in [
+            &["sexton"][..],
+            &["sexton", "--"],
+            &["sexton", "-v", "x"],
+            &["sexton", "-P"],
+        ] {
+            assert_eq!(command_start(&args(words)), None, "{words:?}");
+        }
+    }
+
+    #[test]
+    fn options_end_at_the_command() {
+        let cli = Cli::try_parse_from(args(&["sexton", "-t", "1", "sh", "-t", "--", "x"])).unwrap();
+        assert_eq!(cli.command, args(&["sh", "-t", "--", "x"]));
+        assert_eq!(cli.grace, Duration::from_secs(1));
+    }
+}
