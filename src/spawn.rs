@@ -12,8 +12,8 @@
 //!   locks, no logging. Everything it needs is computed in the parent beforehand.
 //! - Nothing here waits for the child: `reap` owns every exit status.
 
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStringExt;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use nix::errno::Errno;
 use nix::libc::{self, c_char, c_int, sigset_t};
@@ -22,7 +22,7 @@ use nix::unistd::Pid;
 use crate::error::Error;
 use crate::signals::{self, Signal, Startup};
 
-/// Runs `argv` (PATH is searched for `argv[0]`, as a shell does) in a new process group;
+/// Runs `argv` (PATH is searched for `argv[0]` as a shell does) in a new process group;
 /// with `foreground`, that group is handed the terminal on stdin before exec. Returns once
 /// the exec has succeeded, or with the reason it failed.
 pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Result<Pid, Error> {
@@ -32,13 +32,17 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
         .map(|arg| CString::new(arg.into_vec()).unwrap_or_default())
         .collect();
     let name = || args[0].to_string_lossy().into_owned();
+    let program = find_program(&args[0]).map_err(|errno| Error::Spawn {
+        command: name(),
+        errno,
+    })?;
     let mut pointers = Vec::with_capacity(args.len() + 1);
     pointers.extend(args.iter().map(|arg| arg.as_ptr()));
     pointers.push(std::ptr::null::<c_char>());
     let restore = Restore::from(startup);
     let (report, reported) = exec_failure_pipe()?;
     let child = fork_into(|| {
-        // SAFETY: setpgid(2), execvp(3), write(2) and errno are async-signal-safe; every
+        // SAFETY: setpgid(2), execv(3), write(2) and errno are async-signal-safe; every
         // pointer was built before the fork and stays valid in the child's copy of memory.
         unsafe {
             libc::setpgid(0, 0);
@@ -46,7 +50,7 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
                 take_terminal();
             }
             restore.apply();
-            libc::execvp(pointers[0], pointers.as_ptr());
+            libc::execv(program.as_ptr(), pointers.as_ptr());
             let errno = Errno::last_raw();
             libc::write(report, (&raw const errno).cast(), size_of_val(&errno));
         }
@@ -70,6 +74,41 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
             errno,
         }),
     }
+}
+
+/// The file to exec for `name`: `name` itself if it holds a slash, else the first executable
+/// file of that name in PATH. As in a shell, directories sexton may not search are skipped, so
+/// a missing command is ENOENT (127) and a found but non-executable one EACCES (126); libc's
+/// execvp would report EACCES for both.
+fn find_program(name: &CStr) -> Result<CString, Errno> {
+    if name.to_bytes().contains(&b'/') {
+        return Ok(name.to_owned());
+    }
+    let path = environ_path();
+    let mut found = Errno::ENOENT;
+    for dir in path.split(|&b| b == b':') {
+        let dir = if dir.is_empty() { &b"."[..] } else { dir };
+        let Ok(candidate) = CString::new([dir, b"/", name.to_bytes()].concat()) else {
+            continue;
+        };
+        if !std::fs::metadata(OsStr::from_bytes(candidate.to_bytes())).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        // SAFETY: `candidate` is a valid C string.
+        if unsafe { libc::access(candidate.as_ptr(), libc::X_OK) } == 0 {
+            return Ok(candidate);
+        }
+        found = Errno::EACCES;
+    }
+    Err(found)
+}
+
+/// PATH, or the default search path a shell uses when it is unset.
+fn environ_path() -> Vec<u8> {
+    std::env::var_os("PATH").map_or_else(
+        || b"/usr/local/bin:/usr/bin:/bin".to_vec(),
+        |p| p.into_vec(),
+    )
 }
 
 /// `--pause`: forks a child that only waits for SIGTERM, SIGINT or SIGHUP and then exits 0.

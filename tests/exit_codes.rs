@@ -111,6 +111,39 @@ fn a_missing_command_is_127() {
 }
 
 #[test]
+fn path_is_searched_as_a_shell_does() {
+    // A directory of PATH holding a non-executable file of the name, then one that holds an
+    // executable: the executable runs. Without it, the name was found but cannot run: 126.
+    let dir = TempDir::new();
+    let first = dir.join("first");
+    let second = dir.join("second");
+    for (d, mode) in [(&first, 0o644), (&second, 0o755)] {
+        std::fs::create_dir(d).unwrap();
+        let file = d.join("sexton-cmd");
+        std::fs::write(&file, "#!/bin/sh\nexit 7\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let path = |dirs: &[&std::path::Path]| {
+        let mut dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        dirs.push("/usr/bin:/bin".into());
+        dirs.join(":")
+    };
+    sexton(["sexton-cmd"])
+        .env("PATH", path(&[&first, &second]))
+        .run()
+        .assert_code(7);
+    sexton(["sexton-cmd"])
+        .env("PATH", path(&[&first]))
+        .run()
+        .assert_code(126)
+        .assert_one_error_line(&["sexton-cmd"]);
+    sexton(["sexton-cmd"])
+        .env("PATH", path(&[]))
+        .run()
+        .assert_code(127);
+}
+
+#[test]
 fn version_help_and_license() {
     let out = sexton(["--version"]).run();
     out.assert_code(0).assert_quiet();
