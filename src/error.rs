@@ -6,6 +6,16 @@ use nix::errno::Errno;
 
 use crate::exit::ExitCode;
 
+const LIMITS_HINT: &str = "check the container's process, memory and file limits";
+
+/// Whether `errno` says a limit was reached rather than that something is wrong.
+fn out_of_resources(errno: Errno) -> bool {
+    matches!(
+        errno,
+        Errno::EAGAIN | Errno::ENOMEM | Errno::EMFILE | Errno::ENFILE
+    )
+}
+
 #[derive(Debug)]
 pub enum Error {
     /// The command line or an option's value is wrong; holds clap's one-line reason.
@@ -21,7 +31,7 @@ impl Error {
         match self {
             Error::Spawn { errno, .. } => match errno {
                 Errno::ENOENT | Errno::ENOTDIR => ExitCode::NOT_FOUND,
-                Errno::EAGAIN | Errno::ENOMEM => ExitCode::FAILURE,
+                errno if out_of_resources(*errno) => ExitCode::FAILURE,
                 _ => ExitCode::CANNOT_EXECUTE,
             },
             Error::Usage(_) | Error::Sys { .. } => ExitCode::FAILURE,
@@ -44,7 +54,7 @@ impl fmt::Display for Error {
                 let hint = match self.exit_code() {
                     ExitCode::NOT_FOUND => "check the name and PATH",
                     ExitCode::CANNOT_EXECUTE => "check that it is an executable file",
-                    _ => "check the container's process and memory limits",
+                    _ => LIMITS_HINT,
                 };
                 write!(
                     f,
@@ -52,11 +62,14 @@ impl fmt::Display for Error {
                     errno.desc()
                 )
             }
-            Error::Sys { call, errno } => write!(
-                f,
-                "sexton: {call} failed: {}; this is a bug or a broken system, please report it",
-                errno.desc()
-            ),
+            Error::Sys { call, errno } => {
+                let hint = if out_of_resources(*errno) {
+                    LIMITS_HINT
+                } else {
+                    "this is a bug or a broken system, please report it"
+                };
+                write!(f, "sexton: {call} failed: {}; {hint}", errno.desc())
+            }
         }
     }
 }
@@ -88,7 +101,15 @@ mod tests {
             text,
             "sexton: cannot run 'foo': No such file or directory; check the name and PATH"
         );
-        for err in [spawn(Errno::EACCES), Error::Usage("bad".into())] {
+        let fork = Error::Sys {
+            call: "fork",
+            errno: Errno::EAGAIN,
+        };
+        assert!(
+            fork.to_string()
+                .ends_with("check the container's process, memory and file limits")
+        );
+        for err in [spawn(Errno::EACCES), Error::Usage("bad".into()), fork] {
             let text = err.to_string();
             assert!(
                 text.starts_with("sexton: ") && !text.contains('\n'),

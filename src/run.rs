@@ -11,7 +11,7 @@ use nix::unistd::getppid;
 use crate::error::Error;
 use crate::exit::{self, ExitCode};
 use crate::shutdown::{self, Scope};
-use crate::signals::{self, Signal, Target};
+use crate::signals::{self, Target};
 use crate::terminal::Terminal;
 use crate::{args, logging, reap, spawn};
 
@@ -27,7 +27,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     }
     logging::init(cli.verbose, cli.warn_on_reap);
     if let Some(sig) = cli.pdeathsig {
-        set_pdeathsig(sig, parent)?;
+        signals::on_parent_death(sig, parent)?;
     }
     let scope = Scope::take_up();
     let terminal = Terminal::foreground();
@@ -83,22 +83,4 @@ fn print(text: &str) -> Result<ExitCode, Error> {
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Arranges for `sig` when sexton's parent dies, and sends it now if `parent`, sexton's
-/// parent at start-up, is already gone.
-fn set_pdeathsig(sig: Signal, parent: nix::unistd::Pid) -> Result<(), Error> {
-    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a plain signal number.
-    let done = unsafe { nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, sig.number()) };
-    if done != 0 {
-        let errno = nix::errno::Errno::last();
-        return Err(Error::Sys {
-            call: "prctl(PR_SET_PDEATHSIG)",
-            errno,
-        });
-    }
-    if getppid() != parent {
-        signals::send(nix::unistd::getpid().as_raw(), sig);
-    }
-    Ok(())
 }

@@ -47,14 +47,13 @@ impl Scope {
 
     /// Sends `sig` to every process in scope.
     fn signal(self, sig: Signal) {
+        let me = getpid().as_raw();
         match self {
-            // Checked again here: kill(-1, …) from anything but PID 1 signals the whole host.
-            Scope::Namespace if getpid().as_raw() == 1 => {
-                signals::send(-1, sig);
-            }
-            Scope::Namespace => unreachable!("Scope::Namespace is only taken up as PID 1"),
-            Scope::Descendants => {
-                for pid in descendants(getpid().as_raw()) {
+            // PID 1 is checked here again, where it matters: kill(-1, …) from anything else
+            // signals the whole host.
+            Scope::Namespace if me == 1 => signals::send(-1, sig),
+            _ => {
+                for pid in descendants(me) {
                     signals::send(pid, sig);
                 }
             }

@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicI32, AtomicU64, Ordering::Relaxed};
 use nix::errno::Errno;
 use nix::libc::{self, c_int, sigset_t};
 
+use crate::error::Error;
+
 /// Signals sexton ignores for itself (see the module docs).
 pub const SELF_IGNORED: [c_int; 3] = [libc::SIGTTIN, libc::SIGTTOU, libc::SIGPIPE];
 
@@ -281,6 +283,24 @@ pub fn routed(sig: Signal) -> Option<Signal> {
 pub fn send(pid: c_int, sig: Signal) {
     // SAFETY: kill(2) takes plain integers; failure (ESRCH) needs no handling.
     unsafe { libc::kill(pid, sig.0) };
+}
+
+/// Arranges for `sig` when sexton's parent dies, and sends it now if `parent`, sexton's
+/// parent at start-up, is already gone.
+pub fn on_parent_death(sig: Signal, parent: nix::unistd::Pid) -> Result<(), Error> {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a plain signal number.
+    let done = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig.number()) };
+    if done != 0 {
+        let errno = Errno::last();
+        return Err(Error::Sys {
+            call: "prctl(PR_SET_PDEATHSIG)",
+            errno,
+        });
+    }
+    if nix::unistd::getppid() != parent {
+        send(nix::unistd::getpid().as_raw(), sig);
+    }
+    Ok(())
 }
 
 /// Blocks every signal in the calling thread, so only the main thread runs the handler.

@@ -40,7 +40,7 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
     pointers.extend(args.iter().map(|arg| arg.as_ptr()));
     pointers.push(std::ptr::null::<c_char>());
     let restore = Restore::from(startup);
-    let (report, reported) = exec_failure_pipe()?;
+    let (report, reported) = exec_report_pipe()?;
     let child = fork_into(|| {
         // SAFETY: setpgid(2), execv(3), write(2) and errno are async-signal-safe; every
         // pointer was built before the fork and stays valid in the child's copy of memory.
@@ -57,19 +57,15 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
     });
     // SAFETY: `report` is ours; the child holds its own copy until exec closes it.
     unsafe { libc::close(report) };
-    let child = child.map_err(|errno| Error::Spawn {
-        command: name(),
-        errno,
-    });
-    let exec = child.and_then(|pid| Ok((pid, read_exec_failure(reported)?)));
+    let failure = child.map(|pid| (pid, exec_error(reported)));
     // SAFETY: `reported` is ours.
     unsafe { libc::close(reported) };
-    match exec? {
-        (pid, None) => {
+    match failure {
+        Ok((pid, None)) => {
             log::info!("started {:?} as pid {pid}", args[0]);
             Ok(pid)
         }
-        (_, Some(errno)) => Err(Error::Spawn {
+        Ok((_, Some(errno))) | Err(errno) => Err(Error::Spawn {
             command: name(),
             errno,
         }),
@@ -152,7 +148,7 @@ fn fork_into(child: impl FnOnce()) -> Result<Pid, Errno> {
 }
 
 /// A close-on-exec pipe: its write end closes on a successful exec, or carries errno.
-fn exec_failure_pipe() -> Result<(c_int, c_int), Error> {
+fn exec_report_pipe() -> Result<(c_int, c_int), Error> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -164,22 +160,18 @@ fn exec_failure_pipe() -> Result<(c_int, c_int), Error> {
     Ok((fds[1], fds[0]))
 }
 
-/// Waits for the exec: end of file means it succeeded, four bytes are its errno.
-fn read_exec_failure(reported: c_int) -> Result<Option<Errno>, Error> {
+/// Waits for the exec: end of file means it succeeded, four bytes are its errno. A failing
+/// read of our own pipe cannot tell, so it counts as a failure with the read's errno.
+fn exec_error(reported: c_int) -> Option<Errno> {
     let mut errno: c_int = 0;
     loop {
         // SAFETY: `errno` has room for the bytes asked for.
         let n = unsafe { libc::read(reported, (&raw mut errno).cast(), size_of_val(&errno)) };
         match n {
-            0 => return Ok(None),
+            0 => return None,
             -1 if Errno::last() == Errno::EINTR => continue,
-            -1 => {
-                return Err(Error::Sys {
-                    call: "read",
-                    errno: Errno::last(),
-                });
-            }
-            _ => return Ok(Some(Errno::from_raw(errno))),
+            -1 => return Some(Errno::last()),
+            _ => return Some(Errno::from_raw(errno)),
         }
     }
 }
