@@ -12,6 +12,7 @@
 //!   locks, no logging. Everything it needs is computed in the parent beforehand.
 //! - Nothing here waits for the child: `reap` owns every exit status.
 
+use std::borrow::Cow;
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
@@ -76,9 +77,9 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
 /// file of that name in PATH. As in a shell, directories sexton may not search are skipped, so
 /// a missing command is ENOENT (127) and a found but non-executable one EACCES (126); libc's
 /// execvp would report EACCES for both.
-fn find_program(name: &CStr) -> Result<CString, Errno> {
+fn find_program(name: &CStr) -> Result<Cow<'_, CStr>, Errno> {
     if name.to_bytes().contains(&b'/') {
-        return Ok(name.to_owned());
+        return Ok(Cow::Borrowed(name));
     }
     let path = environ_path();
     let mut found = Errno::ENOENT;
@@ -92,7 +93,7 @@ fn find_program(name: &CStr) -> Result<CString, Errno> {
         }
         // SAFETY: `candidate` is a valid C string.
         if unsafe { libc::access(candidate.as_ptr(), libc::X_OK) } == 0 {
-            return Ok(candidate);
+            return Ok(Cow::Owned(candidate));
         }
         found = Errno::EACCES;
     }
