@@ -17,7 +17,7 @@
 //! | RSS | `VmRSS` of the init while its child runs `sleep` |
 //! | idle wake-ups | context switches (voluntary + involuntary, all threads) of the init during a quiet window while its child sleeps; the inits idle side by side |
 //! | orphan storm | the init is PID 1 of a fresh PID namespace and runs a generator (this binary re-executed) that double-forks many instantly exiting orphans, waits until the namespace holds no process but itself and PID 1, then reports the init's CPU time (`/proc/1/task/*/schedstat`) and any zombies still there (after a deadline); wall time is the whole `unshare` run |
-//! | signal round trip | from `kill(init, SIGUSR1)` until the init's child (this binary re-executed as an echo helper) has written one byte back through a pipe |
+//! | signal round trip | from `kill(init, SIGUSR1)` until the init's child (this binary re-executed as an echo helper) has written one byte back through a pipe; measured with this thread, the init and its child pinned to one CPU (the init's own path), then free (mostly the scheduler's placement) |
 //! | size | file size of the binary; dynamically linked ones are flagged and left out of the size ratio, as their size excludes libc |
 //!
 //! Lower is better everywhere. The last row compares sexton with the best peer (by median) as
@@ -26,6 +26,9 @@
 //! Every init sees the same small, container-like environment (see `CONTAINER_ENV`).
 //! Outside a PID namespace tini warns that it is not PID 1; `TINI_VERBOSITY=0`, for tini only,
 //! keeps that warning, which a real PID 1 never prints, out of its figures.
+//!
+//! `cargo bench --bench peers -- NAME...` runs only the phases whose name contains a NAME
+//! (`size`, `start-up`, `instructions`, `idle`, `signal`, `orphan`).
 //!
 //! The static sexton comes from `cargo build --release --target x86_64-unknown-linux-musl`
 //! unless `SEXTON_BENCH_BIN` names a binary. A missing init is reported, never fatal.
@@ -101,15 +104,18 @@ fn main() -> ExitCode {
             orphan_generator(count.unwrap_or(STORM_ORPHANS))
         }
         Some(ECHO_ARG) => signal_echo(),
-        // `cargo bench` passes `--bench`; there is nothing to filter, so arguments are ignored.
-        _ => run_benchmark(),
+        // `cargo bench` passes `--bench`; other arguments pick phases by name.
+        _ => run_benchmark(&args[1..]),
     }
 }
 
 /// One metric's measurement over all inits.
 type Phase = fn(&[Init], &mut Results);
 
-fn run_benchmark() -> ExitCode {
+/// Runs every phase, or only those whose name contains one of `filters` (flags are skipped):
+/// `cargo bench --bench peers -- signal` reruns one row.
+fn run_benchmark(filters: &[String]) -> ExitCode {
+    let filters: Vec<&String> = filters.iter().filter(|f| !f.starts_with('-')).collect();
     let started = Instant::now();
     let mut results = Results::default();
     let sexton = find_sexton(&mut results);
@@ -128,7 +134,10 @@ fn run_benchmark() -> ExitCode {
         ("signal round trip", measure_signal_round_trip),
         ("orphan storm", measure_orphan_storm),
     ];
-    for (name, phase) in phases {
+    let chosen = phases.into_iter().filter(|(name, _)| {
+        filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+    });
+    for (name, phase) in chosen {
         let phase_started = Instant::now();
         phase(&inits, &mut results);
         eprintln!(
@@ -292,6 +301,7 @@ enum Metric {
     Rss,
     Wakeups,
     SignalRtt,
+    SignalRttFree,
     StormWall,
     StormCpu,
     ZombiesLeft,
@@ -299,12 +309,13 @@ enum Metric {
 }
 
 impl Metric {
-    const ALL: [Metric; 9] = [
+    const ALL: [Metric; 10] = [
         Metric::Startup,
         Metric::Instructions,
         Metric::Rss,
         Metric::Wakeups,
         Metric::SignalRtt,
+        Metric::SignalRttFree,
         Metric::StormWall,
         Metric::StormCpu,
         Metric::ZombiesLeft,
@@ -318,7 +329,8 @@ impl Metric {
             Metric::Instructions => "instructions".into(),
             Metric::Rss => "RSS KiB".into(),
             Metric::Wakeups => format!("idle wake-ups / {} s", IDLE_WINDOW.as_secs()),
-            Metric::SignalRtt => "SIGUSR1 round trip µs".into(),
+            Metric::SignalRtt => "SIGUSR1 round trip µs, one CPU".into(),
+            Metric::SignalRttFree => "SIGUSR1 round trip µs, free".into(),
             Metric::StormWall => format!("orphan storm {}k: wall ms", STORM_ORPHANS / 1000),
             Metric::StormCpu => "orphan storm: init CPU ms".into(),
             Metric::ZombiesLeft => "zombies left".into(),
@@ -328,7 +340,7 @@ impl Metric {
 
     fn decimals(self) -> usize {
         match self {
-            Metric::Startup | Metric::SignalRtt | Metric::StormCpu => 1,
+            Metric::Startup | Metric::SignalRtt | Metric::SignalRttFree | Metric::StormCpu => 1,
             _ => 0,
         }
     }
@@ -842,42 +854,97 @@ fn status_value(status: &str, key: &str) -> Option<u64> {
 // ---------------------------------------------------------------------------------------------
 // Metric: signal round trip
 
+/// Measures twice. On one CPU (this thread, the init and its child all pinned to the CPU this
+/// thread is on) the figure is the path through the init: its wake-up, its system calls, its
+/// context switches. Free, the scheduler spreads three processes over the CPUs, and whether
+/// they happen to share one decides most of the time (on a VM, waking an idle vCPU costs tens
+/// of microseconds), so that column shows mostly the machine, with its noise.
 fn measure_signal_round_trip(inits: &[Init], results: &mut Results) {
+    match OneCpu::pin() {
+        Ok(pinned) => {
+            signal_rounds(inits, results, Metric::SignalRtt);
+            drop(pinned);
+        }
+        Err(why) => results.fail_all(inits, &[Metric::SignalRtt], &why),
+    }
+    signal_rounds(inits, results, Metric::SignalRttFree);
+}
+
+/// This thread (and what it starts) on the CPU it runs on, until dropped.
+struct OneCpu {
+    before: libc::cpu_set_t,
+}
+
+impl OneCpu {
+    fn pin() -> Result<OneCpu, String> {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: cpu_set_t is plain data, valid when zeroed; every pointer passed is to one
+        // of ours of `size` bytes.
+        unsafe {
+            let mut before: libc::cpu_set_t = std::mem::zeroed();
+            let cpu = libc::sched_getcpu();
+            if cpu < 0 || libc::sched_getaffinity(0, size, &mut before) != 0 {
+                return Err(format!("cannot read this thread's CPU: {}", Errno::last()));
+            }
+            let mut one: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu as usize, &mut one);
+            if libc::sched_setaffinity(0, size, &one) != 0 {
+                return Err(format!("cannot pin to CPU {cpu}: {}", Errno::last()));
+            }
+            Ok(OneCpu { before })
+        }
+    }
+}
+
+impl Drop for OneCpu {
+    fn drop(&mut self) {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: `before` is the affinity this thread had, `size` bytes long.
+        unsafe { libc::sched_setaffinity(0, size, &self.before) };
+    }
+}
+
+fn signal_rounds(inits: &[Init], results: &mut Results, metric: Metric) {
     let exe = match env::current_exe() {
         Ok(exe) => exe,
-        Err(e) => return results.fail_all(inits, &[Metric::SignalRtt], &e.to_string()),
+        Err(e) => return results.fail_all(inits, &[metric], &e.to_string()),
+    };
+    let mode = if metric == Metric::SignalRtt {
+        "one CPU"
+    } else {
+        "free"
     };
     for round in 0..ECHO_ROUNDS {
         eprintln!(
-            "[peers] SIGUSR1 round trip: round {}/{ECHO_ROUNDS}",
+            "[peers] SIGUSR1 round trip, {mode}: round {}/{ECHO_ROUNDS}",
             round + 1
         );
         let mut echoes = Vec::new();
         for (i, init) in inits.iter().enumerate() {
-            if results.failed(i, Metric::SignalRtt) {
+            if results.failed(i, metric) {
                 continue;
             }
             match start_echo(init, &exe) {
                 Ok(run) => echoes.push((i, run, Vec::with_capacity(ECHO_ITERATIONS))),
-                Err(why) => results.fail(inits, i, Metric::SignalRtt, &why),
+                Err(why) => results.fail(inits, i, metric, &why),
             }
         }
         // Interleaved: one round trip per init per step.
         for step in 0..ECHO_ITERATIONS {
             for slot in rotated(echoes.len(), step) {
                 let (i, run, times) = &mut echoes[slot];
-                if results.failed(*i, Metric::SignalRtt) {
+                if results.failed(*i, metric) {
                     continue;
                 }
                 match round_trip(run) {
                     Ok(t) => times.push(t.as_secs_f64() * 1e6),
-                    Err(why) => results.fail(inits, *i, Metric::SignalRtt, &why),
+                    Err(why) => results.fail(inits, *i, metric, &why),
                 }
             }
         }
         for (i, run, times) in echoes {
-            if !results.failed(i, Metric::SignalRtt) {
-                results.add(i, Metric::SignalRtt, median(&times));
+            if !results.failed(i, metric) {
+                results.add(i, metric, median(&times));
             }
             if let Err(why) = run.finish(SHORT_TIMEOUT) {
                 results.note(format!(

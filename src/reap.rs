@@ -4,8 +4,8 @@
 //! Invariants:
 //! - sexton never waits any other way, and never lets std reap (`Child::wait`): this loop is
 //!   the only place that consumes an exit status, so none is lost or stolen.
-//! - While idle the loop sleeps in the kernel: it wakes for a child's death or a forwarded
-//!   signal, never on a timer.
+//! - While idle the loop sleeps in the kernel: it wakes for a child's death only, never on a
+//!   timer or a signal (forwarding has a thread of its own).
 //! - Until the main child exits, sexton always has a child, so `waitpid` never returns
 //!   ECHILD and the loop cannot spin.
 
@@ -15,7 +15,7 @@ use nix::unistd::Pid;
 
 use crate::error::Error;
 use crate::exit::Outcome;
-use crate::signals::{self, Signal};
+use crate::signals::Signal;
 
 /// Where a run of the loop stopped.
 enum Stop {
@@ -63,7 +63,8 @@ fn reap(flags: c_int, main: Option<Pid>, warn_on_reap: bool) -> Result<Stop, Err
         match pid {
             0 => return Ok(Stop::Running),
             -1 => match Errno::last() {
-                Errno::EINTR => log_forwarded(),
+                // sexton catches no signal, but a tracer's stop and continue may interrupt.
+                Errno::EINTR => {}
                 Errno::ECHILD => return Ok(Stop::Empty),
                 errno => {
                     return Err(Error::Sys {
@@ -83,16 +84,6 @@ fn orphan(pid: Pid, outcome: Outcome, warn_on_reap: bool) {
         log::warn!("reaped pid {pid}, which {outcome}");
     } else {
         log::debug!("reaped pid {pid}, which {outcome}");
-    }
-}
-
-fn log_forwarded() {
-    for sig in signals::take_received() {
-        match signals::routed(sig) {
-            Some(to) if to == sig => log::debug!("forwarded {sig}"),
-            Some(to) => log::debug!("forwarded {sig} as {to}"),
-            None => log::debug!("dropped {sig}"),
-        }
     }
 }
 

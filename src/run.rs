@@ -11,7 +11,7 @@ use nix::unistd::getppid;
 use crate::error::Error;
 use crate::exit::{self, ExitCode};
 use crate::shutdown::{self, Scope};
-use crate::signals::{self, Target};
+use crate::signals::{self, Signal, Target};
 use crate::terminal::Terminal;
 use crate::{args, logging, reap, spawn};
 
@@ -45,7 +45,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     } else {
         Target::Group(child)
     };
-    signals::forward_to(&startup, target, &cli.rewrite);
+    if let Err(err) = signals::forward_to(target, &cli.rewrite) {
+        // A child that no signal could reach would outlive `docker stop`: take it down.
+        signals::send(target.pid(), Signal::KILL);
+        reap::until_exit(child, cli.warn_on_reap)?;
+        return Err(err);
+    }
     let outcome = reap::until_exit(child, cli.warn_on_reap)?;
     signals::stop_forwarding();
     shutdown::leftovers(scope, cli.grace, cli.warn_on_reap)?;

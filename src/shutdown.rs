@@ -107,7 +107,6 @@ fn start_grace_timer(scope: Scope, grace: Duration) -> std::io::Result<()> {
     std::thread::Builder::new()
         .stack_size(64 * 1024)
         .spawn(move || {
-            signals::block_all_in_thread();
             std::thread::sleep(grace);
             log::warn!("grace period of {grace:?} is over; sending SIGKILL to leftover processes");
             scope.signal(Signal::KILL);

@@ -1,24 +1,28 @@
 //! Signals: their names, sexton's own signal state, and forwarding to the child.
 //!
 //! Invariants:
-//! - [`shield`] runs first thing in the process. It blocks every signal sexton forwards before
-//!   installing the handler, so a signal sent at any moment — before the child exists, while
-//!   arguments are parsed — stays pending in the kernel (a namespace's PID 1 does not drop a
-//!   blocked signal) and is forwarded as soon as [`forward_to`] unblocks it.
-//! - The handler is async-signal-safe: it reads and writes atomics and calls `kill(2)`, and
-//!   keeps `errno` as it found it. It never runs before the forwarding table is filled, and
-//!   runs with every forwarded signal blocked, so signals reach the child in the order sexton
-//!   received them.
+//! - [`shield`] runs first thing in the process. It blocks every signal sexton forwards, so a
+//!   signal sent at any moment — before the child exists, while arguments are parsed — stays
+//!   pending in the kernel (a namespace's PID 1 does not drop a blocked signal) until the
+//!   forwarder takes it. No thread of sexton ever unblocks them: sexton installs no handler.
+//! - Forwarding runs on a thread of its own that sleeps in `sigwaitinfo` and sends each signal
+//!   on with one `kill(2)`, one at a time, so the child sees them in the order sexton received
+//!   them. The main thread is never interrupted and only reaps. Waking a waiting thread is the
+//!   cheapest way from a signal's arrival to the `kill`: a handler would pay for a signal
+//!   frame and `sigreturn` on every signal.
 //! - SIGTTIN, SIGTTOU and SIGPIPE only ever concern sexton's own terminal and pipe I/O, so
 //!   sexton ignores them and can never be stopped or killed by them. The synchronous faults
-//!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking or catching them would hide a bug.
-//!   Everything else that can be caught is forwarded, realtime signals included.
+//!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking them would hide a bug.
+//!   Everything else that can be caught is forwarded, realtime signals included, unless the
+//!   launcher ignored it (`nohup sexton ...`): that stays ignored, for sexton and the child.
 //! - Whatever sexton changes, the child gets back the launcher's state: [`Startup`] records the
 //!   launcher's mask and the signals it ignored, and `spawn` restores them before exec.
 
 use std::fmt;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering::Relaxed};
+use std::ptr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 
 use nix::errno::Errno;
 use nix::libc::{self, c_int, sigset_t};
@@ -60,10 +64,10 @@ const NSIG: usize = 65;
 
 /// The `kill(2)` target of forwarded signals: `-pgid`, a pid, or 0 for nobody.
 static TARGET: AtomicI32 = AtomicI32::new(0);
-/// What each received signal is forwarded as (itself unless rewritten); 0 drops it.
+/// What each forwarded signal is sent on as (itself unless rewritten); 0 drops it.
 static ROUTE: [AtomicI32; NSIG] = [const { AtomicI32::new(0) }; NSIG];
-/// Signals received since the last [`take_received`], one bit each, for the log.
-static RECEIVED: AtomicU64 = AtomicU64::new(0);
+/// The signals the forwarder takes: those [`shield`] left blocked.
+static TAKEN: OnceLock<sigset_t> = OnceLock::new();
 
 /// A signal number. Unlike `nix::sys::signal::Signal` it covers the realtime signals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,8 +196,6 @@ pub struct Startup {
     /// The launcher's signal mask.
     pub mask: sigset_t,
     ignored: u64,
-    /// The signals sexton forwards, blocked until [`forward_to`].
-    forwarded: sigset_t,
 }
 
 impl Startup {
@@ -205,34 +207,32 @@ impl Startup {
 
 /// Takes over signal handling; see the module docs. Must run before anything else.
 pub fn shield() -> Startup {
-    let forwarded = set_of(forwarded_signals());
+    let mut taken = set_of(forwardable());
     let mut mask = set_of([]);
     // SAFETY: both pointers are to initialised sigset_t values we own.
-    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &forwarded, &mut mask) };
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &taken, &mut mask) };
     let mut ignored = 0;
-    let mut handler = action(on_signal as *const () as libc::sighandler_t);
-    // One forwarded signal must not interrupt the forwarding of another, or the child could
-    // see them in another order than sexton received them.
-    handler.sa_mask = forwarded;
-    for sig in forwarded_signals() {
+    for sig in forwardable() {
         ROUTE[sig.0 as usize].store(sig.0, Relaxed);
-        if install(sig, &handler) == libc::SIG_IGN {
-            // Respect the launcher's choice (`nohup sexton ...`): the child inherits it anyway.
-            install(sig, &action(libc::SIG_IGN));
+        if disposition(sig, None) == libc::SIG_IGN {
             ignored |= sig.bit();
+            // SAFETY: `taken` is initialised and `sig` a valid signal number.
+            unsafe { libc::sigdelset(&mut taken, sig.0) };
         }
     }
-    let ignore = action(libc::SIG_IGN);
+    if ignored != 0 {
+        // Blocked, an ignored signal would be queued rather than discarded.
+        let unblock = set_of(forwardable().filter(|sig| ignored & sig.bit() != 0));
+        // SAFETY: the pointer is to an initialised sigset_t.
+        unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &unblock, ptr::null_mut()) };
+    }
+    let _ = TAKEN.set(taken);
     for sig in SELF_IGNORED {
-        if install(Signal(sig), &ignore) == libc::SIG_IGN {
+        if disposition(Signal(sig), Some(libc::SIG_IGN)) == libc::SIG_IGN {
             ignored |= Signal(sig).bit();
         }
     }
-    Startup {
-        mask,
-        ignored,
-        forwarded,
-    }
+    Startup { mask, ignored }
 }
 
 /// Where forwarded signals go.
@@ -244,21 +244,42 @@ pub enum Target {
     Child(nix::unistd::Pid),
 }
 
-/// Starts forwarding to `target` under `rules`, delivering whatever arrived so far.
-pub fn forward_to(startup: &Startup, target: Target, rules: &[Rewrite]) {
+impl Target {
+    /// The `kill(2)` argument that reaches the target.
+    pub fn pid(self) -> c_int {
+        match self {
+            Target::Group(pgid) => -pgid.as_raw(),
+            Target::Child(pid) => pid.as_raw(),
+        }
+    }
+}
+
+/// Starts the forwarder thread, sending to `target` under `rules`; signals that arrived
+/// before are forwarded first.
+pub fn forward_to(target: Target, rules: &[Rewrite]) -> Result<(), Error> {
     for rule in rules {
         let to = route(rule.from, rules).map_or(0, Signal::number);
         ROUTE[rule.from.0 as usize].store(to, Relaxed);
     }
-    TARGET.store(
-        match target {
-            Target::Group(pgid) => -pgid.as_raw(),
-            Target::Child(pid) => pid.as_raw(),
-        },
-        Relaxed,
-    );
-    // SAFETY: the pointer is to an initialised sigset_t.
-    unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &startup.forwarded, std::ptr::null_mut()) };
+    TARGET.store(target.pid(), Relaxed);
+    // A raw thread, not std::thread::spawn: std's bookkeeping (a shared handle, a result
+    // packet, spawn hooks) would cost some 4,000 instructions, a fifth of sexton's start-up,
+    // and the forwarder needs none of it. It is never joined; it ends with the process.
+    let mut thread = MaybeUninit::uninit();
+    // SAFETY: `thread` is a valid out-pointer, a null attribute means the defaults, and
+    // `forwarder` takes no argument and never returns or unwinds.
+    let errno = unsafe {
+        libc::pthread_create(thread.as_mut_ptr(), ptr::null(), forwarder, ptr::null_mut())
+    };
+    if errno != 0 {
+        return Err(Error::Sys {
+            call: "pthread_create (the signal forwarder)",
+            errno: Errno::from_raw(errno),
+        });
+    }
+    // SAFETY: pthread_create succeeded, so `thread` is a live thread not yet detached.
+    unsafe { libc::pthread_detach(thread.assume_init()) };
+    Ok(())
 }
 
 /// Stops forwarding: the child is gone, and its pid or group may be reused.
@@ -266,17 +287,31 @@ pub fn stop_forwarding() {
     TARGET.store(0, Relaxed);
 }
 
-/// The signals received since the last call, lowest first.
-pub fn take_received() -> impl Iterator<Item = Signal> {
-    let bits = RECEIVED.swap(0, Relaxed);
-    (1..NSIG as c_int)
-        .map(Signal)
-        .filter(move |sig| bits & sig.bit() != 0)
+/// The forwarder thread: takes the signals it forwards one by one and sends each on.
+extern "C" fn forwarder(_: *mut libc::c_void) -> *mut libc::c_void {
+    let taken = TAKEN.get().copied().unwrap_or_else(|| set_of([]));
+    loop {
+        // SAFETY: `taken` is an initialised sigset_t; the info pointer may be null.
+        let sig = unsafe { libc::sigwaitinfo(&taken, ptr::null_mut()) };
+        if let Some(sig) = Signal::new(sig) {
+            forward(sig);
+        }
+    }
 }
 
-/// Where received signals currently go, for the log.
-pub fn routed(sig: Signal) -> Option<Signal> {
-    Signal::new(ROUTE[sig.0 as usize].load(Relaxed))
+fn forward(sig: Signal) {
+    let target = TARGET.load(Relaxed);
+    match Signal::new(ROUTE[sig.0 as usize].load(Relaxed)) {
+        Some(to) if target != 0 => {
+            send(target, to);
+            if to == sig {
+                log::debug!("forwarded {sig}");
+            } else {
+                log::debug!("forwarded {sig} as {to}");
+            }
+        }
+        _ => log::debug!("dropped {sig}"),
+    }
 }
 
 /// Sends `sig` to `pid` (negative for a group), ignoring a target that is already gone.
@@ -303,27 +338,8 @@ pub fn on_parent_death(sig: Signal, parent: nix::unistd::Pid) -> Result<(), Erro
     Ok(())
 }
 
-/// Blocks every signal in the calling thread, so only the main thread runs the handler.
-pub fn block_all_in_thread() {
-    let all = set_of((1..NSIG as c_int).map(Signal));
-    // SAFETY: the pointer is to an initialised sigset_t we own.
-    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut()) };
-}
-
-extern "C" fn on_signal(sig: c_int) {
-    let errno = Errno::last_raw();
-    let sig = Signal(sig);
-    RECEIVED.fetch_or(sig.bit(), Relaxed);
-    let target = TARGET.load(Relaxed);
-    let to = ROUTE[sig.0 as usize].load(Relaxed);
-    if target != 0 && to != 0 {
-        // SAFETY: kill(2) is async-signal-safe.
-        unsafe { libc::kill(target, to) };
-    }
-    Errno::set_raw(errno);
-}
-
-fn forwarded_signals() -> impl Iterator<Item = Signal> {
+/// The signals sexton would forward, before the launcher's SIG_IGN is taken into account.
+fn forwardable() -> impl Iterator<Item = Signal> {
     (1..=libc::SIGRTMAX())
         .map(Signal)
         .filter(|sig| sig.is_forwarded())
@@ -342,22 +358,20 @@ pub fn set_of(sigs: impl IntoIterator<Item = Signal>) -> sigset_t {
     }
 }
 
-/// An action running `handler`, without SA_RESTART: a forwarded signal interrupts the reap
-/// loop's `waitpid`, which then logs it.
-fn action(handler: libc::sighandler_t) -> libc::sigaction {
+/// Returns `sig`'s handler, after setting it to `new` if one is given.
+fn disposition(sig: Signal, new: Option<libc::sighandler_t>) -> libc::sighandler_t {
     // SAFETY: an all-zero sigaction is valid: empty mask, no flags.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = handler;
-    action
-}
-
-/// Sets `sig`'s action and returns the handler it had.
-fn install(sig: Signal, action: &libc::sigaction) -> libc::sighandler_t {
+    let mut act = ptr::null();
+    if let Some(handler) = new {
+        action.sa_sigaction = handler;
+        act = &action;
+    }
     let mut old = MaybeUninit::<libc::sigaction>::uninit();
-    // SAFETY: `action` is valid, and the kernel fills `old` in full when the call succeeds,
-    // which it does for every signal number sexton passes.
+    // SAFETY: `act` is null or a valid action, and the kernel fills `old` in full when the
+    // call succeeds, which it does for every signal number sexton passes.
     unsafe {
-        libc::sigaction(sig.0, action, old.as_mut_ptr());
+        libc::sigaction(sig.0, act, old.as_mut_ptr());
         old.assume_init().sa_sigaction
     }
 }

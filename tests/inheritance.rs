@@ -70,6 +70,9 @@ fn nohup_is_respected() {
     let child = run.sexton_child();
     assert!(util::has_signal(util::signal_set(child, "SigIgn"), SIGHUP));
     run.signal(SIGHUP);
+    // Ignored, the signal is discarded on arrival, never left pending at sexton.
+    let pending = util::signal_set(run.sexton_pid(), "ShdPnd");
+    assert!(!util::has_signal(pending, SIGHUP), "{pending:x}");
     run.signal(SIGTERM);
     run.wait().assert_code(143);
 }

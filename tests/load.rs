@@ -203,3 +203,34 @@ fn leftovers_are_killed_while_the_process_table_is_full() {
     out.assert_code(7);
     assert!(out.elapsed < Duration::from_secs(15), "{out}");
 }
+
+#[test]
+fn no_room_for_the_forwarder_is_a_clean_failure() {
+    // sexton and COMMAND take the cgroup's two slots, so the forwarder thread cannot start.
+    // A COMMAND that no signal could reach must not be left running: sexton kills it, says
+    // why, and fails with its own code, 125.
+    let cgroup = match Cgroup::new(2) {
+        Ok(cgroup) => cgroup,
+        Err(reason) => {
+            eprintln!("skipped: no pids cgroup controller to write to ({reason})");
+            return;
+        }
+    };
+    let out = direct(["sh", "-c", IN_CGROUP, "sh", "--", "sleep", "60"])
+        .env("CG", &cgroup.dir)
+        .env("SEXTON", SEXTON)
+        .deadline(Duration::from_secs(20))
+        .run();
+    out.assert_code(125);
+    assert!(
+        out.stderr
+            .contains("sexton: pthread_create (the signal forwarder) failed"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("check the container's process"),
+        "{out}"
+    );
+    assert_eq!(cgroup.procs(), Vec::<i32>::new());
+    assert_eq!(cgroup.current(), 0);
+}

@@ -3,6 +3,8 @@
 
 mod util;
 
+use std::time::Duration;
+
 use util::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 use util::{TempDir, sexton};
 
@@ -211,10 +213,31 @@ fn rewrite_rules_combine_and_the_last_wins() {
     assert_eq!(term_becomes(&["-r", "HUP:0,TERM:USR1"], &[]), "usr1\n");
 }
 
+/// A signal dropped by a rule is still taken: a realtime one must not pile up in sexton's
+/// queue, and COMMAND never sees it (it would kill the shell).
+#[test]
+fn dropped_signals_are_taken_not_left_pending() {
+    let dir = TempDir::new();
+    let rt = util::sigrtmin() + 2;
+    let rule = format!("{rt}:0");
+    let script = r#"touch "$D/ready"; while :; do sleep 0.05 & wait $!; done"#;
+    let mut run = sexton(["-r", &rule, "sh", "-c", script]).dir(&dir).spawn();
+    dir.wait_for("ready");
+    let pid = run.sexton_pid();
+    for _ in 0..100 {
+        run.signal(rt);
+    }
+    let taken = util::poll_until(Duration::from_secs(10), || {
+        !util::has_signal(util::signal_set(pid, "ShdPnd"), rt)
+    });
+    assert!(taken, "SIGRTMIN+2 left pending at sexton");
+    run.signal(SIGTERM);
+    run.wait().assert_code(143).assert_sexton_quiet();
+}
+
 /// Signals sent to sexton one after the other reach COMMAND in that order. (TERM before
-/// SIGRTMIN+2: were both pending at once, the kernel too would deliver TERM first.) A
-/// forwarding handler interrupted by the next signal's handler must not let that one
-/// overtake it.
+/// SIGRTMIN+2: were both pending at once, the kernel too would deliver TERM first.) The
+/// forwarder must send each on before it takes the next.
 #[test]
 fn forwarding_keeps_the_order_of_signals() {
     let dir = TempDir::new();
