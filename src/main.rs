@@ -18,6 +18,7 @@ mod shutdown;
 mod signals;
 mod spawn;
 mod terminal;
+mod thread;
 
 #[cfg(not(test))]
 #[unsafe(no_mangle)]

@@ -14,11 +14,12 @@
 use std::fs;
 use std::time::Duration;
 
+use nix::errno::Errno;
 use nix::libc::c_int;
 use nix::unistd::getpid;
 
 use crate::error::Error;
-use crate::reap;
+use crate::{reap, thread};
 use crate::signals::{self, Signal};
 
 /// The processes sexton shuts down.
@@ -103,15 +104,12 @@ pub fn leftovers(scope: Scope, grace: Duration, warn_on_reap: bool) -> Result<()
     reap::until_empty(warn_on_reap)
 }
 
-fn start_grace_timer(scope: Scope, grace: Duration) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .stack_size(64 * 1024)
-        .spawn(move || {
-            std::thread::sleep(grace);
-            log::warn!("grace period of {grace:?} is over; sending SIGKILL to leftover processes");
-            scope.signal(Signal::KILL);
-        })
-        .map(drop)
+fn start_grace_timer(scope: Scope, grace: Duration) -> Result<(), Errno> {
+    thread::start(move || {
+        std::thread::sleep(grace);
+        log::warn!("grace period of {grace:?} is over; sending SIGKILL to leftover processes");
+        scope.signal(Signal::KILL);
+    })
 }
 
 /// The live descendants of `root`, from /proc.

@@ -28,6 +28,7 @@ use nix::errno::Errno;
 use nix::libc::{self, c_int, sigset_t};
 
 use crate::error::Error;
+use crate::thread;
 
 /// Signals sexton ignores for itself (see the module docs).
 pub const SELF_IGNORED: [c_int; 3] = [libc::SIGTTIN, libc::SIGTTOU, libc::SIGPIPE];
@@ -262,24 +263,10 @@ pub fn forward_to(target: Target, rules: &[Rewrite]) -> Result<(), Error> {
         ROUTE[rule.from.0 as usize].store(to, Relaxed);
     }
     TARGET.store(target.pid(), Relaxed);
-    // A raw thread, not std::thread::spawn: std's bookkeeping (a shared handle, a result
-    // packet, spawn hooks) would cost some 4,000 instructions, a fifth of sexton's start-up,
-    // and the forwarder needs none of it. It is never joined; it ends with the process.
-    let mut thread = MaybeUninit::uninit();
-    // SAFETY: `thread` is a valid out-pointer, a null attribute means the defaults, and
-    // `forwarder` takes no argument and never returns or unwinds.
-    let errno = unsafe {
-        libc::pthread_create(thread.as_mut_ptr(), ptr::null(), forwarder, ptr::null_mut())
-    };
-    if errno != 0 {
-        return Err(Error::Sys {
-            call: "pthread_create (the signal forwarder)",
-            errno: Errno::from_raw(errno),
-        });
-    }
-    // SAFETY: pthread_create succeeded, so `thread` is a live thread not yet detached.
-    unsafe { libc::pthread_detach(thread.assume_init()) };
-    Ok(())
+    thread::start(forwarder).map_err(|errno| Error::Sys {
+        call: "pthread_create (the signal forwarder)",
+        errno,
+    })
 }
 
 /// Stops forwarding: the child is gone, and its pid or group may be reused.
@@ -288,7 +275,7 @@ pub fn stop_forwarding() {
 }
 
 /// The forwarder thread: takes the signals it forwards one by one and sends each on.
-extern "C" fn forwarder(_: *mut libc::c_void) -> *mut libc::c_void {
+fn forwarder() {
     let taken = TAKEN.get().copied().unwrap_or_else(|| set_of([]));
     loop {
         // SAFETY: `taken` is an initialised sigset_t; the info pointer may be null.
