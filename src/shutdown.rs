@@ -19,8 +19,8 @@ use nix::libc::c_int;
 use nix::unistd::getpid;
 
 use crate::error::Error;
-use crate::{reap, thread};
 use crate::signals::{self, Signal};
+use crate::{reap, thread};
 
 /// The processes sexton shuts down.
 #[derive(Clone, Copy, Debug)]
