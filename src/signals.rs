@@ -90,7 +90,7 @@ impl Signal {
         self.0
     }
 
-    /// Whether sexton catches this signal and forwards it to the child.
+    /// Whether sexton takes this signal and forwards it to the child.
     pub fn is_forwarded(self) -> bool {
         match self.0 {
             1..32 => NEVER_FORWARDED & self.bit() == 0,
