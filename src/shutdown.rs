@@ -6,16 +6,20 @@
 //! - As PID 1 sexton is responsible for its whole PID namespace and signals it with
 //!   `kill(-1, …)`. Anywhere else it is a subreaper responsible for its own descendants only,
 //!   found in /proc, and never signals anything outside its tree: `kill(-1, …)` outside a PID
-//!   namespace would reach every process on the host.
+//!   namespace would reach every process on the host, and a pid that changed hands since the
+//!   scan is not signalled (each signal goes through a pidfd, after the process's parent is
+//!   checked again).
 //! - The grace timer is a thread that exists only during shutdown; it sleeps, then sends
 //!   SIGKILL. The reap loop stays a blocking `waitpid`, and returns as soon as the last
 //!   leftover is gone, so a leftover that obeys SIGTERM costs no more than its own exit.
 
 use std::fs;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::ptr;
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::libc::c_int;
+use nix::libc::{self, c_int};
 use nix::unistd::getpid;
 
 use crate::error::Error;
@@ -54,11 +58,46 @@ impl Scope {
             // signals the whole host.
             Scope::Namespace if me == 1 => signals::send(-1, sig),
             _ => {
-                for pid in descendants(me) {
-                    signals::send(pid, sig);
+                let tree = descendants(me);
+                for &pid in &tree {
+                    signal_in_tree(pid, me, &tree, sig);
                 }
             }
         }
+    }
+}
+
+/// Sends `sig` to `pid` only while it is still a process of the tree found in /proc: between
+/// the scan and the signal the process may have exited and its pid gone to another. A pidfd
+/// pins the process, whose parent, read again, must then be sexton or in `tree`.
+fn signal_in_tree(pid: c_int, me: c_int, tree: &[c_int], sig: Signal) {
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        if Errno::last() != Errno::ESRCH {
+            // No pidfd (Linux before 5.3, a seccomp filter, no free descriptor): the process
+            // still gets its signal, with the small window left open.
+            signals::send(pid, sig);
+        }
+        return;
+    }
+    // SAFETY: pidfd_open just returned this descriptor, which nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as c_int) };
+    let parent = fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| parent_in_stat(&stat));
+    if parent.is_some_and(|parent| parent == me || tree.contains(&parent)) {
+        // SAFETY: pidfd_send_signal(2) takes a pidfd we own, a signal number, no siginfo and
+        // no flags; a process that has exited since fails with ESRCH, which needs nothing.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd.as_raw_fd(),
+                sig.number(),
+                ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
     }
 }
 
