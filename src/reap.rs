@@ -63,7 +63,8 @@ fn reap(flags: c_int, main: Option<Pid>, warn_on_reap: bool) -> Result<Stop, Err
         match pid {
             0 => return Ok(Stop::Running),
             -1 => match Errno::last() {
-                // sexton catches no signal, but a tracer's stop and continue may interrupt.
+                // sexton installs no signal handler, so nothing should interrupt; if
+                // anything does, waiting again is right.
                 Errno::EINTR => {}
                 Errno::ECHILD => return Ok(Stop::Empty),
                 errno => {
