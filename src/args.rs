@@ -5,7 +5,8 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::Cli;
 use crate::environ;
@@ -18,8 +19,22 @@ pub fn parse(mut args: Vec<OsString>) -> Result<Cli, clap::Error> {
             args.drain(..start);
             Ok(with_defaults(args))
         }
-        _ => Cli::try_parse_from(args),
+        _ => Cli::try_parse_from(args).and_then(require_command),
     }
+}
+
+/// COMMAND is required unless `--pause` or `--license` is given, and `--pause` takes none.
+/// Checked here, not by clap's rules: those count a flag set in the environment as given even
+/// when its value is false (`SEXTON_PAUSE=0`).
+fn require_command(cli: Cli) -> Result<Cli, clap::Error> {
+    let wrong = match (cli.pause, cli.command.is_empty()) {
+        (true, false) => "the argument '--pause' cannot be used with '[COMMAND]...'",
+        (false, true) if !cli.license => {
+            "the following required arguments were not provided: <COMMAND>..."
+        }
+        _ => return Ok(cli),
+    };
+    Err(Cli::command().error(ErrorKind::MissingRequiredArgument, wrong))
 }
 
 /// What clap produces for a command line without options.
@@ -91,7 +106,6 @@ mod tests {
 
     #[test]
     fn every_option_variable_is_listed() {
-        use clap::CommandFactory;
         let command = Cli::command();
         let mut vars: Vec<_> = command
             .get_arguments()

@@ -83,7 +83,7 @@ pub struct Cli {
 
     /// Run no command: sleep, reap whatever is reparented to sexton, and exit 0 on SIGTERM,
     /// SIGINT or SIGHUP (a pod's pause process)
-    #[arg(short = 'P', long, env = "SEXTON_PAUSE", value_parser = FalseyValueParser::new(), conflicts_with = "command")]
+    #[arg(short = 'P', long, env = "SEXTON_PAUSE", value_parser = FalseyValueParser::new())]
     pub pause: bool,
 
     /// Log more: -v info, -vv debug, -vvv trace [tini -v, dumb-init -v] [env: SEXTON_LOG=,
@@ -105,10 +105,6 @@ pub struct Cli {
     pub license: bool,
 
     /// The command to run and its arguments; options end at COMMAND or at --
-    #[arg(
-        value_name = "COMMAND",
-        trailing_var_arg = true,
-        required_unless_present_any = ["pause", "license"]
-    )]
+    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub command: Vec<OsString>,
 }

@@ -26,8 +26,9 @@ pub fn ours() -> impl Iterator<Item = (&'static [u8], &'static [u8])> {
             if starts_with(var, b"SEXTON_") || starts_with(var, b"TINI_") {
                 // SAFETY: `var` is a C string that lives as long as the process.
                 let var = unsafe { CStr::from_ptr(var) }.to_bytes();
-                let equals = var.iter().position(|&b| b == b'=')?;
-                return Some((&var[..equals], &var[equals + 1..]));
+                if let Some(equals) = var.iter().position(|&b| b == b'=') {
+                    return Some((&var[..equals], &var[equals + 1..]));
+                }
             }
         }
     })

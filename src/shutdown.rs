@@ -83,10 +83,7 @@ fn signal_in_tree(pid: c_int, me: c_int, tree: &[c_int], sig: Signal) {
     }
     // SAFETY: pidfd_open just returned this descriptor, which nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd as c_int) };
-    let parent = fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| parent_in_stat(&stat));
-    if parent.is_some_and(|parent| parent == me || tree.contains(&parent)) {
+    if parent_of(pid).is_some_and(|parent| parent == me || tree.contains(&parent)) {
         // SAFETY: pidfd_send_signal(2) takes a pidfd we own, a signal number, no siginfo and
         // no flags; a process that has exited since fails with ESRCH, which needs nothing.
         unsafe {
@@ -158,12 +155,14 @@ fn descendants(root: c_int) -> Vec<c_int> {
     };
     let table: Vec<(c_int, c_int)> = dir
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-        .filter_map(|pid: c_int| {
-            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            Some((pid, parent_in_stat(&stat)?))
-        })
+        .filter_map(|pid: c_int| Some((pid, parent_of(pid)?)))
         .collect();
     descendants_in(root, &table)
+}
+
+/// The parent of `pid`, from /proc; `None` once it is gone.
+fn parent_of(pid: c_int) -> Option<c_int> {
+    parent_in_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
 /// The parent pid in a /proc/PID/stat line; the command name before it may hold anything.

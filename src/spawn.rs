@@ -5,7 +5,7 @@
 //!   it starts, and so a terminal's Ctrl-C reaches it and not sexton.
 //! - Before exec the child gets back the launcher's signal state: its mask (sexton blocked
 //!   everything it forwards) and its SIG_IGN dispositions (sexton ignores TTIN, TTOU and PIPE
-//!   for itself). Handlers are reset by exec itself.
+//!   for itself, and changes no other disposition).
 //! - sexton forks and execs itself rather than use std's `Command`, which costs a third of a
 //!   start in allocations, resets SIGPIPE behind the launcher's back, and reaps on its own.
 //! - Code in the forked child only makes async-signal-safe system calls: no allocation, no

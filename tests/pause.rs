@@ -77,6 +77,20 @@ fn pause_with_a_command_is_a_usage_error() {
 }
 
 #[test]
+fn pause_set_false_in_the_environment_is_off() {
+    sexton(["sh", "-c", "exit 3"])
+        .env("SEXTON_PAUSE", "0")
+        .run()
+        .assert_code(3)
+        .assert_quiet();
+    sexton::<[&str; 0], &str>([])
+        .env("SEXTON_PAUSE", "false")
+        .run()
+        .assert_code(125)
+        .assert_one_error_line(&["COMMAND"]);
+}
+
+#[test]
 fn pause_reaps_orphans_of_its_namespace() {
     let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
     let host_pid = pause.sexton_pid();
