@@ -71,10 +71,8 @@ fn words_after_the_command_are_untouched() {
 
 #[test]
 fn a_command_that_looks_like_an_option_follows_double_dash() {
-    let dir = TempDir::new();
     // A program named "-v" does not exist: sexton must try to run it, not log verbosely.
     sexton(["--", "-v"])
-        .dir(&dir)
         .run()
         .assert_code(127)
         .assert_one_error_line(&["-v"]);
@@ -105,13 +103,10 @@ fn non_utf8_arguments_reach_the_child_byte_exact() {
 #[test]
 fn a_non_utf8_command_name_is_reported() {
     let name = OsString::from_vec(b"/nonexistent/sexton-\xff".to_vec());
-    let out = sexton([&name]).run();
-    out.assert_code(127);
-    assert!(
-        out.stderr.starts_with("sexton: ") && out.stderr.lines().count() == 1,
-        "{out}"
-    );
-    assert!(out.stderr.contains("/nonexistent/sexton-"), "{out}");
+    sexton([&name])
+        .run()
+        .assert_code(127)
+        .assert_one_error_line(&["/nonexistent/sexton-"]);
 }
 
 #[test]

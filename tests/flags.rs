@@ -3,16 +3,9 @@
 
 mod util;
 
-use util::{ORPHAN, Run, sexton};
+use util::{ORPHAN, sexton};
 
 const EXIT_3: [&str; 3] = ["sh", "-c", "exit 3"];
-
-fn with_env(mut run: Run, env: &[(&str, &str)]) -> Run {
-    for (key, value) in env {
-        run = run.env(key, value);
-    }
-    run
-}
 
 #[test]
 fn remap_exit_turns_listed_codes_into_success() {
@@ -189,9 +182,6 @@ fn tini_and_dumb_init_variables_are_accepted() {
         &[("SEXTON_SINGLE_CHILD", "1")],
         &[("DUMB_INIT_SETSID", "0")],
     ] {
-        with_env(sexton(EXIT_3), env)
-            .run()
-            .assert_code(3)
-            .assert_quiet();
+        sexton(EXIT_3).envs(env).run().assert_code(3).assert_quiet();
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use util::libc::{SIGKILL, SIGTERM, SIGUSR1};
-use util::{SEXTON, TempDir, direct, sexton};
+use util::{Run, SEXTON, TempDir, direct, sexton};
 
 #[test]
 fn a_burst_of_signals_neither_hangs_nor_crashes_sexton() {
@@ -94,6 +94,23 @@ impl Cgroup {
         Err(reasons.join("; "))
     }
 
+    /// [`Cgroup::new`], or `None` after printing why the test is skipped.
+    fn or_skip(limit: u32) -> Option<Cgroup> {
+        Cgroup::new(limit)
+            .map_err(|reason| {
+                eprintln!("skipped: no pids cgroup controller to write to ({reason})")
+            })
+            .ok()
+    }
+
+    /// `sexton ARGS...`, run inside this cgroup.
+    fn sexton(&self, args: &[&str]) -> Run {
+        direct(["sh", "-c", IN_CGROUP, "sh"])
+            .args(args)
+            .env("CG", &self.dir)
+            .env("SEXTON", SEXTON)
+    }
+
     fn procs(&self) -> Vec<i32> {
         fs::read_to_string(self.dir.join("cgroup.procs"))
             .unwrap_or_default()
@@ -130,16 +147,13 @@ const IN_CGROUP: &str = r#"echo $$ > "$CG/cgroup.procs" || exit 99; exec "$SEXTO
 
 #[test]
 fn orphans_are_reaped_while_the_process_table_is_full() {
-    let cgroup = match Cgroup::new(20) {
-        Ok(cgroup) => cgroup,
-        Err(reason) => {
-            eprintln!("skipped: no pids cgroup controller to write to ({reason})");
-            return;
-        }
+    let Some(cgroup) = Cgroup::or_skip(20) else {
+        return;
     };
     // COMMAND forks orphans until forks have failed (EAGAIN) at least 50 times and 100 have
     // been made: five times the limit, possible only if sexton reaps them as they exit. Then
-    // it waits until a fork succeeds again (its orphans are gone) and exits 0.
+    // it runs one more `sleep 0.3`, retried until the fork succeeds, which outlasts the
+    // orphans' 0.2 s, so most end on their own rather than at the shutdown, and exits 0.
     let load = r#"
         exec 2>/dev/null
         ok=0; fail=0; i=0
@@ -152,9 +166,8 @@ fn orphans_are_reaped_while_the_process_table_is_full() {
         until sleep 0.3; do :; done
         [ $fail -ge 50 ] && [ $ok -ge 100 ]
     "#;
-    let out = direct(["sh", "-c", IN_CGROUP, "sh", "--", "sh", "-c", load])
-        .env("CG", &cgroup.dir)
-        .env("SEXTON", SEXTON)
+    let out = cgroup
+        .sexton(&["--", "sh", "-c", load])
         .deadline(Duration::from_secs(60))
         .run();
     out.assert_code(0).assert_quiet();
@@ -166,14 +179,9 @@ fn orphans_are_reaped_while_the_process_table_is_full() {
 
 #[test]
 fn leftovers_are_killed_while_the_process_table_is_full() {
-    let cgroup = match Cgroup::new(12) {
-        Ok(cgroup) => cgroup,
-        Err(reason) => {
-            eprintln!("skipped: no pids cgroup controller to write to ({reason})");
-            return;
-        }
+    let Some(cgroup) = Cgroup::or_skip(12) else {
+        return;
     };
-    let dir = TempDir::new();
     // Leftovers that ignore SIGTERM keep the table full while sexton shuts down: eight
     // sleepers, and one process that forks without pause and so takes every slot that frees
     // up (with a single forker, the slot its own failed attempt frees is its next one: a
@@ -188,13 +196,7 @@ fn leftovers_are_killed_while_the_process_table_is_full() {
         until read -r n < "$CG/pids.current" && [ "$n" -ge 12 ]; do :; done
         exit 7
     "#;
-    let out = direct([
-        "sh", "-c", IN_CGROUP, "sh", "-t", "1", "--", "sh", "-c", load,
-    ])
-    .env("CG", &cgroup.dir)
-    .env("SEXTON", SEXTON)
-    .dir(&dir)
-    .run();
+    let out = cgroup.sexton(&["-t", "1", "--", "sh", "-c", load]).run();
     assert!(
         cgroup.procs().is_empty(),
         "processes outlived sexton: {:?}\n{out}",
@@ -209,16 +211,11 @@ fn no_room_for_the_forwarder_is_a_clean_failure() {
     // sexton and COMMAND take the cgroup's two slots, so the forwarder thread cannot start.
     // A COMMAND that no signal could reach must not be left running: sexton kills it, says
     // why, and fails with its own code, 125.
-    let cgroup = match Cgroup::new(2) {
-        Ok(cgroup) => cgroup,
-        Err(reason) => {
-            eprintln!("skipped: no pids cgroup controller to write to ({reason})");
-            return;
-        }
+    let Some(cgroup) = Cgroup::or_skip(2) else {
+        return;
     };
-    let out = direct(["sh", "-c", IN_CGROUP, "sh", "--", "sleep", "60"])
-        .env("CG", &cgroup.dir)
-        .env("SEXTON", SEXTON)
+    let out = cgroup
+        .sexton(&["--", "sleep", "60"])
         .deadline(Duration::from_secs(20))
         .run();
     out.assert_code(125);

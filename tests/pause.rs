@@ -6,13 +6,10 @@ mod util;
 use util::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
 use util::{NO_ZOMBIES_LEFT, sexton};
 
-/// Waits until sexton (pid) handles `sig`: as PID 1 a signal it has not caught or blocked
-/// yet would be dropped by the kernel.
-fn wait_until_handled(pid: i32, sig: i32) {
-    util::wait_until("sexton to catch the signal", || {
-        let set = util::signal_set(pid, "SigBlk") | util::signal_set(pid, "SigCgt");
-        util::has_signal(set, sig)
-    });
+/// Waits until sexton (pid) blocks `sig`: as PID 1 a signal it has not blocked yet would be
+/// dropped by the kernel.
+fn wait_until_blocked(pid: i32, sig: i32) {
+    util::wait_until("sexton to block the signal", || util::blocks(pid, sig));
 }
 
 #[test]
@@ -20,7 +17,7 @@ fn pause_exits_0_on_term_int_and_hup_as_pid_1() {
     for sig in [SIGTERM, SIGINT, SIGHUP] {
         let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
         let pid = pause.sexton_pid();
-        wait_until_handled(pid, sig);
+        wait_until_blocked(pid, sig);
         pause.signal(sig);
         pause.wait().assert_code(0).assert_quiet();
     }
@@ -34,7 +31,7 @@ fn pause_exits_0_on_term_int_and_hup() {
         (&["-P", "-v"], SIGHUP),
     ] {
         let mut pause = sexton(options).spawn();
-        wait_until_handled(pause.pid(), sig);
+        wait_until_blocked(pause.pid(), sig);
         pause.signal(sig);
         let out = pause.wait();
         out.assert_code(0);
@@ -44,7 +41,7 @@ fn pause_exits_0_on_term_int_and_hup() {
         );
     }
     let mut pause = sexton(Vec::<&str>::new()).env("SEXTON_PAUSE", "1").spawn();
-    wait_until_handled(pause.pid(), SIGTERM);
+    wait_until_blocked(pause.pid(), SIGTERM);
     pause.signal(SIGTERM);
     pause.wait().assert_code(0).assert_quiet();
 }
@@ -53,10 +50,10 @@ fn pause_exits_0_on_term_int_and_hup() {
 fn pause_sleeps_through_other_signals() {
     let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
     let pid = pause.sexton_pid();
-    wait_until_handled(pid, SIGTERM);
+    wait_until_blocked(pid, SIGTERM);
     // Forwarded to the placeholder, which only waits for TERM, INT and HUP; it must not die
-    // of USR1 (which would end the run with 138). USR1 and WINCH are handled before the TERM
-    // sent after them.
+    // of USR1 (which would end the run with 138). USR1 reaches it before the TERM sent after
+    // it: sexton forwards in order, and takes the lowest number first of those pending.
     pause.signal(SIGUSR1);
     pause.signal(SIGWINCH);
     pause.signal(SIGTERM);
@@ -101,9 +98,10 @@ fn pause_reaps_orphans_of_its_namespace() {
         while [ $i -lt 50 ]; do ( sleep 0.1 & ); ( : & ); i=$((i+1)); done
         o=$( sh -c 'while read -r _ _ _ pp _ < /proc/$$/stat && read -r c < /proc/$pp/comm &&
                           [ "$c" != sexton ]; do sleep 0.01; done
-                    sleep 0.3' > /dev/null 2>&1 & echo $! )
+                    until [ -e "$D/read" ]; do sleep 0.01; done' > /dev/null 2>&1 & echo $! )
         read -r pid comm state ppid rest < /proc/$o/stat
         echo "orphan=$o ppid=$ppid"
+        touch "$D/read"
         # The orphan exits only once reparented to sexton. Exited and reaped, it disappears;
         # unreaped, it stays a zombie.
         n=0
@@ -126,8 +124,10 @@ fn pause_reaps_orphans_of_its_namespace() {
         nsenter.push("--user".to_owned());
         nsenter.push("--preserve-credentials".to_owned());
     }
+    let dir = util::TempDir::new();
     let out = util::direct(nsenter)
         .args(["--", "sh", "-c", &script])
+        .dir(&dir)
         .run();
     out.assert_code(0);
     assert!(

@@ -21,12 +21,7 @@ fn five_thousand_orphans_are_reaped_as_pid_1() {
     let reaped = out.stderr.lines().filter(|l| l.contains("reaped")).count();
     assert!(
         reaped >= 5000,
-        "only {reaped} orphans reported reaped:\n{}",
-        out.stdout()
-    );
-    assert!(
-        !out.stderr.contains("zombies left"),
-        "{}",
+        "only {reaped} orphans reported reaped; the last line: {}",
         out.stderr.lines().last().unwrap_or_default()
     );
 }
@@ -34,9 +29,11 @@ fn five_thousand_orphans_are_reaped_as_pid_1() {
 #[test]
 fn orphans_are_adopted_and_reaped_when_not_pid_1() {
     let dir = TempDir::new();
-    // The orphan: a grandchild whose parent (the subshell) exits at once. It runs until "go".
+    // The orphan: a grandchild whose parent (the subshell) exits at once. It runs until "go",
+    // or until the test's directory is gone (a failed test leaves it nothing to wait for).
     let script = r#"
-        ( sh -c 'echo $$ > "$D/orphan"; while [ ! -e "$D/go" ]; do sleep 0.02; done' & )
+        ( sh -c 'echo $$ > "$D/orphan"
+                 while [ -d "$D" ] && [ ! -e "$D/go" ]; do sleep 0.02; done' & )
         while [ ! -e "$D/done" ]; do sleep 0.02; done
         exit 7
     "#;
@@ -61,12 +58,12 @@ fn warn_on_reap_logs_each_orphan() {
     let script = format!("{ORPHAN}; exit 0");
     let out = sexton(["-w", "sh", "-c", &script]).dir(&dir).run();
     out.assert_code(0);
-    let orphan = dir.read("orphan");
-    let orphan = orphan.trim();
+    let orphan = dir.wait_for_pid("orphan");
+    let reaped = format!("reaped pid {orphan},");
     assert!(
         out.stderr
             .lines()
-            .any(|l| l.starts_with("sexton: ") && l.contains("reaped") && l.contains(orphan)),
+            .any(|l| l.starts_with("sexton: ") && l.contains(&reaped)),
         "no warning for orphan {orphan}:\n{out}"
     );
     // Only warnings: -w alone adds no info or debug lines.

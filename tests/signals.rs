@@ -103,11 +103,11 @@ const SINGLE: &str = r#"
 /// would be logged before its USR2. Returns the member's lines of the log.
 fn member_sees(single_child: &[&str], env: &[(&str, &str)]) -> Vec<String> {
     let dir = TempDir::new();
-    let mut run = sexton(single_child).args(["sh", "-c", SINGLE]).dir(&dir);
-    for (key, value) in env {
-        run = run.env(key, value);
-    }
-    let mut run = run.spawn();
+    let mut run = sexton(single_child)
+        .args(["sh", "-c", SINGLE])
+        .envs(env)
+        .dir(&dir)
+        .spawn();
     let member = dir.wait_for_pid("member");
     run.signal(SIGUSR1);
     dir.wait_for_text("log", "main-usr1");
@@ -161,11 +161,9 @@ fn term_becomes(options: &[&str], env: &[(&str, &str)]) -> String {
         .args(["sh", "-c", LOGS_SIGNALS])
         .env("RT", rt.to_string())
         .env("RT3", (rt + 1).to_string())
-        .dir(&dir);
-    for (key, value) in env {
-        run = run.env(key, value);
-    }
-    let mut run = run.spawn();
+        .envs(env)
+        .dir(&dir)
+        .spawn();
     dir.wait_for("ready");
     run.signal(SIGTERM);
     run.signal(rt);
@@ -278,7 +276,7 @@ fn forwarding_keeps_the_order_of_signals() {
 /// Starts `sexton COMMAND` and signals it at once, again and again: however early the
 /// signal lands, it is either forwarded (COMMAND dies of it: 143) or it kills sexton before
 /// sexton has set anything up, and so before COMMAND exists. Never lost, never a hang, never
-/// a COMMAND left running. Once sexton has blocked or caught it, it must be forwarded.
+/// a COMMAND left running. Once sexton has blocked it, it must be forwarded.
 #[test]
 fn a_signal_at_start_up_is_not_lost() {
     let dir = TempDir::new();
@@ -290,19 +288,11 @@ fn a_signal_at_start_up_is_not_lost() {
             .spawn();
         let pid = run.pid();
         if i % 2 == 1 {
-            // Every other run, aim just past sexton's first step (the signal is blocked or
-            // caught from then on) and so before COMMAND exists, most of the time.
-            let end = std::time::Instant::now() + util::DEADLINE;
-            while !util::has_signal(
-                util::signal_set(pid, "SigBlk") | util::signal_set(pid, "SigCgt"),
-                SIGTERM,
-            ) {
-                assert!(
-                    std::time::Instant::now() < end,
-                    "run {i}: sexton never set up"
-                );
-                std::thread::yield_now();
-            }
+            // Every other run, aim just past sexton's first step (the signal is blocked from
+            // then on) and so before COMMAND exists, most of the time.
+            spin_until(&format!("run {i}: sexton to block SIGTERM"), || {
+                util::blocks(pid, SIGTERM).then_some(())
+            });
         }
         assert!(util::send(pid, SIGTERM));
         let out = run.wait();
@@ -319,47 +309,38 @@ fn a_signal_at_start_up_is_not_lost() {
         }
         // The file may be there but empty: the shell died between creating and writing it.
         if let Ok(pid) = dir.read(&format!("pid.{i}")).trim().parse() {
-            let marker = dir.path().to_str().unwrap();
-            let ours = |pid| {
-                util::is_alive(pid) && String::from_utf8_lossy(&util::cmdline(pid)).contains(marker)
-            };
-            assert!(!ours(pid), "run {i}: COMMAND (pid {pid}) outlived sexton");
+            // The pid may have gone to another process since: COMMAND is the one running
+            // this test's script.
+            let script = script.as_bytes();
+            let ours = util::is_alive(pid)
+                && util::cmdline(pid)
+                    .windows(script.len())
+                    .any(|window| window == script);
+            if ours {
+                util::send(pid, util::libc::SIGKILL);
+            }
+            assert!(!ours, "run {i}: COMMAND (pid {pid}) outlived sexton");
         }
     }
     eprintln!("{forwarded} of 40 signals were forwarded, the rest came before sexton's set-up");
 }
 
 /// The same as PID 1 of a PID namespace. There the kernel drops a signal whose action is the
-/// default, so the signal is sent as soon as sexton has blocked or caught it (its very first
-/// step; the test spins on /proc to see it), which is mostly before COMMAND exists.
+/// default, so the signal is sent as soon as sexton has blocked it (its very first step; the
+/// test spins on /proc to see it), which is mostly before COMMAND exists.
 #[test]
 fn a_signal_at_start_up_is_not_lost_as_pid_1() {
-    let children = |pid: i32| {
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default()
-    };
     let mut early = 0;
     for i in 0..30 {
         let mut run = sexton(["sh", "-c", "while :; do sleep 0.05; done"])
             .in_pid_namespace()
             .spawn();
         let unshare = run.pid();
-        let end = std::time::Instant::now() + util::DEADLINE;
-        let sexton = loop {
-            assert!(
-                std::time::Instant::now() < end,
-                "run {i}: sexton never set up"
-            );
-            let pid = children(unshare).trim().parse().unwrap_or(0);
-            if pid != 0 && util::stat(pid).is_some_and(|s| s.comm == "sexton") {
-                let set = util::signal_set(pid, "SigBlk") | util::signal_set(pid, "SigCgt");
-                if util::has_signal(set, SIGTERM) {
-                    break pid;
-                }
-            }
-            std::thread::yield_now();
-        };
+        let sexton = spin_until(&format!("run {i}: sexton to block SIGTERM"), || {
+            util::child_named(unshare, "sexton").filter(|&pid| util::blocks(pid, SIGTERM))
+        });
         assert!(util::send(sexton, SIGTERM));
-        if children(sexton).is_empty() {
+        if util::children(sexton).is_empty() {
             early += 1;
         }
         run.wait().assert_code(143).assert_sexton_quiet();
@@ -388,4 +369,20 @@ fn signals_in_a_burst_all_arrive() {
     let mut seen: Vec<&str> = log.lines().collect();
     seen.sort();
     assert_eq!(seen, ["HUP", "USR1", "USR2", "WINCH"]);
+}
+
+/// Like `util::wait_for_some`, without its pause between polls: these tests aim a signal at
+/// the first microseconds of a run.
+fn spin_until<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
+    let end = std::time::Instant::now() + util::DEADLINE;
+    loop {
+        if let Some(value) = found() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        std::thread::yield_now();
+    }
 }

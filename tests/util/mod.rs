@@ -124,12 +124,6 @@ impl Drop for TempDir {
     }
 }
 
-impl AsRef<OsStr> for TempDir {
-    fn as_ref(&self) -> &OsStr {
-        self.0.as_os_str()
-    }
-}
-
 // ------------------------------------------------------------------------------ launching --
 
 /// What the launcher does in the forked child before exec (async-signal-safe calls only).
@@ -198,6 +192,12 @@ impl Run {
         self.envs
             .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
         self
+    }
+
+    /// Sets each `(key, value)` of `vars`, as [`Run::env`] does.
+    pub fn envs(self, vars: &[(&str, &str)]) -> Run {
+        vars.iter()
+            .fold(self, |run, (key, value)| run.env(key, value))
     }
 
     /// Sets `D` to `dir`: the scripts of the tests keep their files in "$D".
@@ -409,27 +409,16 @@ impl Proc {
             return self.pid;
         }
         *self.sexton_pid.get_or_init(|| {
-            let mut found = 0;
-            wait_until("unshare to start sexton", || {
-                found = children(self.pid)
-                    .into_iter()
-                    .find(|&pid| stat(pid).is_some_and(|s| s.comm == "sexton"))
-                    .unwrap_or(0);
-                found != 0
-            });
-            found
+            wait_for_some("unshare to start sexton", || {
+                child_named(self.pid, "sexton")
+            })
         })
     }
 
     /// The main child sexton started (the first of its children to appear).
     pub fn sexton_child(&self) -> i32 {
         let sexton = self.sexton_pid();
-        let mut found = 0;
-        wait_until("sexton to start its child", || {
-            found = children(sexton).into_iter().min().unwrap_or(0);
-            found != 0
-        });
-        found
+        wait_for_some("sexton to start its child", || first_child(sexton))
     }
 
     /// Sends `sig` to sexton (inside the namespace, if there is one).
@@ -498,7 +487,6 @@ impl Proc {
             stdout: fs::read(self.out.join("stdout")).unwrap_or_default(),
             stderr: self.stderr(),
             elapsed: self.started.elapsed(),
-            ended: Instant::now(),
             ended_at: SystemTime::now(),
         }
     }
@@ -538,20 +526,11 @@ pub struct Output {
     pub stderr: String,
     /// From spawn to the moment the test saw the exit.
     pub elapsed: Duration,
-    /// When the test saw the exit.
-    pub ended: Instant,
     /// The same moment by the wall clock, to compare with files' modification times.
     pub ended_at: SystemTime,
 }
 
 impl Output {
-    /// The exit code; fails the test if a signal killed the process.
-    pub fn code(&self) -> i32 {
-        self.status
-            .code()
-            .unwrap_or_else(|| panic!("killed by a signal, not exited:\n{self}"))
-    }
-
     pub fn stdout(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
@@ -649,14 +628,20 @@ done
 
 /// Polls `cond` until it holds; fails the test after [`DEADLINE`].
 pub fn wait_until(what: &str, cond: impl FnMut() -> bool) {
-    wait_until_within(DEADLINE, what, cond);
+    assert!(
+        poll_until(DEADLINE, cond),
+        "timed out after {DEADLINE:?} waiting for {what}"
+    );
 }
 
-pub fn wait_until_within(deadline: Duration, what: &str, cond: impl FnMut() -> bool) {
-    assert!(
-        poll_until(deadline, cond),
-        "timed out after {deadline:?} waiting for {what}"
-    );
+/// Polls `found` until it gives a value, which it returns; fails the test at the deadline.
+pub fn wait_for_some<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
+    let mut value = None;
+    wait_until(what, || {
+        value = found();
+        value.is_some()
+    });
+    value.expect("the condition held")
 }
 
 /// Polls `cond` until it holds (true) or `deadline` passes (false).
@@ -678,12 +663,10 @@ pub fn poll_until(deadline: Duration, mut cond: impl FnMut() -> bool) -> bool {
 /// The fields of /proc/PID/stat the tests use.
 #[derive(Clone, Debug)]
 pub struct Stat {
-    pub pid: i32,
     pub comm: String,
     pub state: char,
     pub ppid: i32,
     pub pgrp: i32,
-    pub session: i32,
 }
 
 pub fn stat(pid: i32) -> Option<Stat> {
@@ -694,12 +677,10 @@ pub fn stat(pid: i32) -> Option<Stat> {
     let state = fields.next()?.chars().next()?;
     let mut number = || fields.next()?.parse().ok();
     Some(Stat {
-        pid,
         comm: text[open + 1..close].to_owned(),
         state,
         ppid: number()?,
         pgrp: number()?,
-        session: number()?,
     })
 }
 
@@ -738,20 +719,38 @@ pub fn cmdline(pid: i32) -> Vec<u8> {
     fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()
 }
 
-/// Every pid in /proc.
-pub fn all_pids() -> Vec<i32> {
-    fs::read_dir("/proc")
-        .expect("read /proc")
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+/// Every process (zombies included) whose parent is `parent`, from the children lists of its
+/// threads: no scan of /proc, so tests can poll it in a tight loop.
+pub fn children(parent: i32) -> Vec<i32> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{parent}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|pid| pid.parse().ok())
+                .collect::<Vec<i32>>()
+        })
         .collect()
 }
 
-/// Every process (zombies included) whose parent is `parent`.
-pub fn children(parent: i32) -> Vec<i32> {
-    all_pids()
+/// The child of `parent` running `comm`, if there is one yet.
+pub fn child_named(parent: i32, comm: &str) -> Option<i32> {
+    children(parent)
         .into_iter()
-        .filter(|&pid| stat(pid).is_some_and(|s| s.ppid == parent))
-        .collect()
+        .find(|&pid| stat(pid).is_some_and(|s| s.comm == comm))
+}
+
+/// The oldest child of `parent` (the lowest pid), if there is one yet.
+pub fn first_child(parent: i32) -> Option<i32> {
+    children(parent).into_iter().min()
+}
+
+/// Whether `pid` blocks `sig`. sexton blocks every signal it forwards from its first step:
+/// as PID 1, a signal it had neither blocked nor caught would be dropped by the kernel.
+pub fn blocks(pid: i32, sig: i32) -> bool {
+    has_signal(signal_set(pid, "SigBlk"), sig)
 }
 
 /// Every process below `root` in the process tree.
