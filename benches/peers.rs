@@ -78,9 +78,8 @@ const STORM_RUN_TIMEOUT: Duration = Duration::from_secs(90);
 /// Extra environment variables for every run of an init.
 type Env = &'static [(&'static str, &'static str)];
 
-/// Name, path, and environment for every run. Outside a PID namespace tini warns that it is
-/// not PID 1; `TINI_VERBOSITY=0` keeps that warning, which a real PID 1 never prints, out of
-/// tini's figures. (Only tini gets it: sexton reads `TINI_VERBOSITY` too, and would log less.)
+/// Name, path, and environment for every run (`TINI_VERBOSITY`: see the module docs; only
+/// tini gets it, since sexton reads it too and would log less).
 const PEERS: [(&str, &str, Env); 3] = [
     (
         "tini-static",
@@ -412,9 +411,7 @@ impl Stats {
 }
 
 fn median(samples: &[f64]) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    median_sorted(&sorted)
+    Stats::of(samples).map_or(f64::NAN, |stats| stats.median)
 }
 
 fn median_sorted(sorted: &[f64]) -> f64 {
@@ -781,6 +778,9 @@ fn measure_idle(inits: &[Init], results: &mut Results) {
             .map(|(_, run)| context_switches(run.pid()))
             .collect();
         for (i, run) in &idle {
+            if results.failed(*i, Metric::Rss) {
+                continue;
+            }
             match status_kib(run.pid(), "VmRSS") {
                 Some(kib) => results.add(*i, Metric::Rss, kib as f64),
                 None => results.fail(inits, *i, Metric::Rss, "no VmRSS in /proc/PID/status"),
@@ -806,18 +806,12 @@ fn measure_idle(inits: &[Init], results: &mut Results) {
 
 /// Starts `INIT -- sleep 30` and returns once the init is asleep with `sleep` as its child.
 fn start_sleeping(init: &Init) -> Result<Running, String> {
-    let mut run = Running::spawn(&mut init.command(&["/bin/sleep", "30"]))?;
+    let run = Running::spawn(&mut init.command(&["/bin/sleep", "30"]))?;
     let pid = run.pid();
-    let mut child = None;
     let settled = poll_until(SHORT_TIMEOUT, || {
         // Before its exec the child still carries the init's name, so wait for "sleep".
-        child = children_of(pid)
-            .into_iter()
-            .find(|(_, comm)| comm == "sleep")
-            .map(|(p, _)| p);
-        child.is_some() && proc_state(pid) == Some('S')
+        children_of(pid).iter().any(|(_, comm)| comm == "sleep") && proc_state(pid) == Some('S')
     });
-    run.grandchild = child;
     if !settled {
         return Err("the init did not settle with `sleep` as its child".into());
     }
@@ -972,10 +966,9 @@ fn start_echo(init: &Init, exe: &Path) -> Result<Running, String> {
             byte => line.push(byte),
         }
     }
-    let pid = String::from_utf8_lossy(&line)
-        .parse()
+    String::from_utf8_lossy(&line)
+        .parse::<i32>()
         .map_err(|_| "bad ready line from the echo helper")?;
-    run.grandchild = Some(Pid::from_raw(pid));
     Ok(run)
 }
 
@@ -1207,7 +1200,6 @@ fn cpu_time_ns(pid: Pid) -> Option<u64> {
 /// SIGKILLs both by pid and reaps ours, so no path — errors included — leaves anything behind.
 struct Running {
     child: Child,
-    grandchild: Option<Pid>,
 }
 
 impl Running {
@@ -1216,10 +1208,7 @@ impl Running {
         let child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {program}: {e}"))?;
-        Ok(Running {
-            child,
-            grandchild: None,
-        })
+        Ok(Running { child })
     }
 
     fn pid(&self) -> Pid {
@@ -1245,19 +1234,23 @@ impl Running {
 
     /// The polite ending: kill the init's child and expect the init to exit in its wake.
     fn finish(mut self, timeout: Duration) -> Result<ExitStatus, String> {
-        if let Some(grandchild) = self.grandchild.take() {
-            let _ = kill(grandchild, Signal::SIGKILL);
-        }
+        self.kill_workload();
         self.wait(timeout)
+    }
+
+    /// Kills, by pid, the processes the init runs: its children, read from /proc while the
+    /// init lives (so they are still its own), whether or not they ever reported ready.
+    fn kill_workload(&self) {
+        for (pid, _) in children_of(self.pid()) {
+            let _ = kill(pid, Signal::SIGKILL);
+        }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(grandchild) = self.grandchild.take() {
-            let _ = kill(grandchild, Signal::SIGKILL);
-        }
         if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill_workload();
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
