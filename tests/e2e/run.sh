@@ -100,10 +100,11 @@ wait_until() {
 }
 
 # sig_ready PID: an init has set up its signal handling, so that a SIGTERM
-# sent now is not dropped (PID 1 of a namespace ignores signals it has no
-# handler for): PID blocks or catches SIGTERM (bit 14 of SigBlk/SigCgt), or it
-# sits in rt_sigtimedwait (syscall 128; while in it, the kernel shows the
-# waited-for signals as unblocked, so SigBlk reads 0 for sigwait-style inits).
+# sent now is not dropped (PID 1 of a namespace drops a signal it neither
+# blocks nor handles). sexton blocks SIGTERM from its first step (bit 14 of
+# its main thread's SigBlk); an init with a handler catches it (SigCgt); one
+# that waits in rt_sigtimedwait on its main thread, as tini does (syscall 128),
+# shows the waited-for signals as unblocked while it waits.
 sig_ready() {
 	local blk cgt sc
 	blk=$(awk '/^SigBlk:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
@@ -373,13 +374,14 @@ runc_fg() {
 }
 
 RUNC_PID=""
-# runc_bg ID ARG...: start `runc run` in the background; sets RUNC_PID
+RUNC_ID=""
+# runc_bg ID ARG...: start `runc run` in the background; sets RUNC_PID, RUNC_ID
 runc_bg() {
-	local id=$1
+	RUNC_ID=$1
 	shift
-	make_bundle "$id" "$@"
-	runc --root "$RUNC_ROOT" run --bundle "$T/bundles/$id" "$id" \
-		</dev/null >"$T/$id.log" 2>&1 &
+	make_bundle "$RUNC_ID" "$@"
+	runc --root "$RUNC_ROOT" run --bundle "$T/bundles/$RUNC_ID" "$RUNC_ID" \
+		</dev/null >"$T/$RUNC_ID.log" 2>&1 &
 	RUNC_PID=$!
 	RUNC_BG_PIDS+=("$RUNC_PID")
 }
@@ -393,16 +395,33 @@ runc_init_pid() {
 		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["pid"])'
 }
 
-# runc_bg_wait TIMEOUT: wait for the background `runc run` to end; RUNC_RC
+# runc_bg_wait TIMEOUT: wait for the background `runc run` to end; RUNC_RC.
+# Past TIMEOUT, the container and the `runc run` client are killed. Either way
+# the container is deleted, as runc_fg does.
 runc_bg_wait() {
+	local rc=0
 	RUNC_RC=0
-	wait_until "$1" pid_gone "$RUNC_PID" || {
+	if wait_until "$1" pid_gone "$RUNC_PID"; then
+		wait "$RUNC_PID" || RUNC_RC=$?
+	else
+		runc --root "$RUNC_ROOT" kill "$RUNC_ID" KILL >/dev/null 2>&1
 		kill -KILL "$RUNC_PID" 2>/dev/null
-		RUNC_RC=timeout
 		wait "$RUNC_PID" 2>/dev/null || true
-		return 1
-	}
-	wait "$RUNC_PID" || RUNC_RC=$?
+		RUNC_RC=timeout
+		rc=1
+	fi
+	runc --root "$RUNC_ROOT" delete -f "$RUNC_ID" >/dev/null 2>&1 || true
+	return $rc
+}
+
+# runc_term TIMEOUT: once the background container's init is ready for it
+# (sig_ready), `runc kill ID TERM`, then runc_bg_wait TIMEOUT.
+runc_term() {
+	local pid
+	pid=$(runc_init_pid "$RUNC_ID") && wait_until 5 sig_ready "$pid" ||
+		why "the init never blocked or caught SIGTERM"
+	runc --root "$RUNC_ROOT" kill "$RUNC_ID" TERM || why "runc kill failed"
+	runc_bg_wait "$1" || why "container still running $1 s after runc kill TERM"
 }
 
 log "runc: smoke test"
@@ -435,17 +454,13 @@ c_runc_zombies() {
 }
 
 c_runc_kill_term() {
-	local pid
 	runc_bg term /sbin/sexton -- /e2e/trap.sh term 42
 	wait_until 10 is_file "$OUT/term.ready" || {
 		runc_bg_wait 0.1
 		why "the trapping child did not start: $(cat "$T/term.log")"
 		return 1
 	}
-	pid=$(runc_init_pid term) && wait_until 5 sig_ready "$pid" ||
-		why "the init never blocked/caught SIGTERM"
-	runc --root "$RUNC_ROOT" kill term TERM || why "runc kill failed"
-	runc_bg_wait 10 || why "container still running 10 s after runc kill TERM"
+	runc_term 10
 	[[ $RUNC_RC == 42 ]] || why "runc run exited $RUNC_RC, want 42; output: $(cat "$T/term.log")"
 	[[ -z $WHY ]]
 }
@@ -471,13 +486,9 @@ c_runc_grace() {
 }
 
 c_runc_pause() {
-	local pid
 	runc_bg pause /sbin/sexton --pause
 	wait_until 10 runc_running pause || why "container did not start"
-	pid=$(runc_init_pid pause) && wait_until 5 sig_ready "$pid" ||
-		why "sexton --pause never blocked/caught SIGTERM"
-	runc --root "$RUNC_ROOT" kill pause TERM || why "runc kill failed"
-	runc_bg_wait 5 || why "sexton --pause still running 5 s after SIGTERM"
+	runc_term 5
 	[[ $RUNC_RC == 0 ]] || why "runc run exited $RUNC_RC, want 0; output: $(cat "$T/pause.log")"
 	[[ -z $WHY ]]
 }
@@ -616,7 +627,7 @@ c_docker_stop_init() {
 	local cid pid t0
 	cid=$(dk "${DRUN[@]}" -d --init "$IMG" sleep 1000) || { why "docker run failed"; return 1; }
 	pid=$(docker_pid "$cid")
-	wait_until 10 sig_ready "$pid" || why "the init never blocked/caught SIGTERM"
+	wait_until 10 sig_ready "$pid" || why "the init never blocked or caught SIGTERM"
 	wait_until 10 has_child_comm "$pid" sleep || why "the init has no sleep child"
 	t0=$(now)
 	dk stop -t 10 "$cid" >/dev/null || why "docker stop failed"
@@ -645,9 +656,15 @@ DSTOP_CID=""
 DSTOP_EXIT=""
 DSTOP_TIME=""
 docker_stop_leftovers() { # runs once, for the two checks below
-	local t0 pid
+	local rc=0
 	DSTOP_CID=$(dk "${DRUN[@]}" -d --init -v "$OUT:/out" "$IMG" \
 		/e2e/leftovers.sh dstop sleep 1000) || return 1
+	docker_stop_dstop || rc=1
+	dk rm -f "$DSTOP_CID" >/dev/null 2>&1
+	return $rc
+}
+docker_stop_dstop() {
+	local t0 pid
 	wait_until 10 is_file "$OUT/dstop.setsid.ready" &&
 		wait_until 10 is_file "$OUT/dstop.group.ready" || return 1
 	pid=$(docker_pid "$DSTOP_CID")
@@ -658,7 +675,6 @@ docker_stop_leftovers() { # runs once, for the two checks below
 	DSTOP_TIME=$(secs_since "$t0")
 	DSTOP_EXIT=$(docker_exit "$DSTOP_CID")
 	log "docker stop of leftovers.sh: ${DSTOP_TIME}s, exit $DSTOP_EXIT, /out: $(cd "$OUT" && echo dstop*)"
-	dk rm -f "$DSTOP_CID" >/dev/null 2>&1
 }
 
 c_docker_stop_group() {

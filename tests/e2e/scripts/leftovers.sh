@@ -3,7 +3,8 @@
 # Starts two background processes that write /out/TAG.<name> when they get
 # SIGTERM, then execs CMD as the main process:
 #   group  - a subshell in this shell's process group (reached by a signal
-#            forwarded to the main child's group)
+#            forwarded to the main child's group, or, once the main child
+#            has exited, by the init's shutdown of leftover processes)
 #   setsid - a shell that left the group with setsid (reached only by the
 #            init's shutdown of leftover processes)
 tag=$1
