@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::builder::FalseyValueParser;
 use clap::{ArgAction, Parser};
 
-use crate::shutdown::parse_grace;
-use crate::signals::{Rewrite, Signal, parse_rewrite, parse_signal};
+use crate::seconds;
+use crate::signal::{Rewrite, Signal, parse_pdeathsig, parse_rewrite};
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -37,7 +37,7 @@ pub struct Cli {
         env = "SEXTON_GRACE",
         value_name = "SECONDS",
         default_value = "5",
-        value_parser = parse_grace
+        value_parser = seconds::parse
     )]
     pub grace: Duration,
 
@@ -73,7 +73,7 @@ pub struct Cli {
         long,
         env = "SEXTON_PDEATHSIG",
         value_name = "SIGNAL",
-        value_parser = parse_signal
+        value_parser = parse_pdeathsig
     )]
     pub pdeathsig: Option<Signal>,
 

@@ -21,7 +21,8 @@ use nix::libc::{self, c_char, c_int, sigset_t};
 use nix::unistd::Pid;
 
 use crate::error::Error;
-use crate::signals::{self, Signal, Startup};
+use crate::forward::{self, Startup};
+use crate::signal::{Set, Signal};
 
 /// Runs `argv` (PATH is searched for `argv[0]` as a shell does) in a new process group;
 /// with `foreground`, that group is handed the terminal on stdin before exec. Returns once
@@ -112,10 +113,10 @@ fn environ_path() -> Vec<u8> {
 /// It stands in for a command, so pause mode shares every path of a normal run: forwarding,
 /// reaping and the shutdown of leftovers.
 pub fn placeholder() -> Result<Pid, Error> {
-    let stop = signals::set_of([Signal::TERM, Signal::INT, Signal::HUP]);
+    let stop = Set::from_iter([Signal::TERM, Signal::INT, Signal::HUP]).to_sigset();
     let child = fork_into(|| {
         // SAFETY: setpgid(2) and sigwait(3) are async-signal-safe. The stop signals are still
-        // blocked from `signals::shield`, so none is lost before sigwait.
+        // blocked from `forward::shield`, so none is lost before sigwait.
         unsafe {
             libc::setpgid(0, 0);
             let mut sig = 0;
@@ -181,18 +182,18 @@ fn exec_error(reported: c_int) -> Option<Errno> {
 #[derive(Clone, Copy)]
 struct Restore {
     mask: sigset_t,
-    dispositions: [(libc::c_int, libc::sighandler_t); signals::SELF_IGNORED.len()],
+    dispositions: [(c_int, libc::sighandler_t); forward::SELF_IGNORED.len()],
 }
 
 impl From<&Startup> for Restore {
     fn from(startup: &Startup) -> Restore {
-        let dispositions = signals::SELF_IGNORED.map(|sig| {
+        let dispositions = forward::SELF_IGNORED.map(|sig| {
             let handler = if startup.ignored(sig) {
                 libc::SIG_IGN
             } else {
                 libc::SIG_DFL
             };
-            (sig, handler)
+            (sig.number(), handler)
         });
         Restore {
             mask: startup.mask,

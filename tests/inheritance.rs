@@ -135,8 +135,25 @@ fn closed_stdout() {
         .close_fd(1)
         .run()
         .assert_code(5);
+    // As in coreutils, text that cannot be written is a failure.
     for flag in ["--version", "--help", "--license"] {
-        sexton([flag]).close_fd(1).run().assert_code(0);
+        sexton([flag])
+            .close_fd(1)
+            .run()
+            .assert_one_error_line(&["sexton: cannot write to stdout"])
+            .assert_code(125);
+    }
+}
+
+#[test]
+fn help_to_a_full_disk_fails() {
+    for flag in ["--help", "--license", "--version"] {
+        let full = std::fs::File::create("/dev/full").unwrap();
+        sexton([flag])
+            .stdout(full)
+            .run()
+            .assert_one_error_line(&["No space left on device"])
+            .assert_code(125);
     }
 }
 
