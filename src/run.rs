@@ -45,7 +45,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     } else {
         Target::Group(child)
     };
-    let forwarding = match forward::start(&startup, target, Routes::new(&cli.rewrite)) {
+    let forwarding = match forward::start(&startup, target, Routes::new(&cli.rewrite, &cli.delay)) {
         Ok(forwarding) => forwarding,
         Err(err) => {
             // A child that no signal could reach would outlive `docker stop`: take it down.
