@@ -15,7 +15,7 @@ use crate::reap::Reaper;
 use crate::shutdown::{self, Scope};
 use crate::signal::{Routes, Signal};
 use crate::terminal::Terminal;
-use crate::{logging, spawn};
+use crate::{logging, release, spawn};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
     let startup = forward::shield();
@@ -40,6 +40,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
             terminal.is_some(),
         )?
     };
+    // Before anything of sexton's own is opened: see `release`.
+    release::inherited();
     let target = if cli.single_child {
         Target::Child(child)
     } else {
