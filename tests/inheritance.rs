@@ -254,22 +254,21 @@ fn sexton_keeps_no_inherited_descriptor() {
     run.wait().assert_code(143);
 }
 
+/// A COMMAND that says it runs and then idles until it is signalled.
+const READY_THEN_SLEEP: &str = r#"touch "$D/ready"; exec sleep 30"#;
+
 #[test]
 fn sexton_as_pid_1_keeps_no_inherited_descriptor() {
     // `unshare` keeps its own copy, so here it is sexton's descriptors that tell.
     let dir = TempDir::new();
     let extra = File::create(dir.join("extra")).unwrap();
-    let mut run = sexton(["sh", "-c", r#"touch "$D/ready"; exec sleep 30"#])
+    let mut run = sexton(["sh", "-c", READY_THEN_SLEEP])
         .pass_fd(util::raw(&extra), 5)
         .in_pid_namespace()
         .dir(&dir)
         .spawn();
     dir.wait_for("ready");
-    let child = run.sexton_child();
-    util::wait_until("the command to exec sleep", || {
-        util::stat(child).is_some_and(|s| s.comm == "sleep")
-    });
-    assert!(descriptors_from_3(child).contains(&5));
+    assert!(descriptors_from_3(run.sexton_child()).contains(&5));
     assert_eq!(descriptors_from_3(run.sexton_pid()), [0; 0]);
     run.signal(SIGTERM);
     run.wait().assert_code(143);
@@ -279,7 +278,7 @@ fn sexton_as_pid_1_keeps_no_inherited_descriptor() {
 fn sexton_leaves_the_launch_directory() {
     let dir = TempDir::new();
     let cwd = |pid: i32| std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();
-    let mut run = sexton(["sh", "-c", r#"touch "$D/ready"; exec sleep 30"#])
+    let mut run = sexton(["sh", "-c", READY_THEN_SLEEP])
         .current_dir(dir.path())
         .dir(&dir)
         .spawn();
