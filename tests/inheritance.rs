@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::Path;
 
 use util::libc::{SIGHUP, SIGPIPE, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR2};
 use util::{Run, TempDir, direct, sexton};
@@ -206,6 +206,15 @@ fn descriptors_from_3(pid: i32) -> Vec<i32> {
     fds
 }
 
+/// Waits until sexton holds no descriptor from 3 up: the child runs before sexton hears that
+/// its exec succeeded, and only then does sexton let go.
+fn wait_until_sexton_holds_nothing(run: &util::Proc) {
+    let sexton = run.sexton_pid();
+    util::wait_until("sexton to hold no descriptor from 3 up", || {
+        descriptors_from_3(sexton).is_empty()
+    });
+}
+
 /// Whether something listens on the loopback `port` (a connection is refused once no process
 /// holds the listening socket any more).
 fn listening(port: u16) -> bool {
@@ -249,7 +258,7 @@ fn sexton_keeps_no_inherited_descriptor() {
     });
     util::wait_until("the port to be free", || !listening(port));
     assert!(util::is_alive(run.sexton_pid()));
-    assert_eq!(descriptors_from_3(run.sexton_pid()), [0; 0]);
+    wait_until_sexton_holds_nothing(&run);
     run.signal(SIGTERM);
     run.wait().assert_code(143);
 }
@@ -269,7 +278,7 @@ fn sexton_as_pid_1_keeps_no_inherited_descriptor() {
         .spawn();
     dir.wait_for("ready");
     assert!(descriptors_from_3(run.sexton_child()).contains(&5));
-    assert_eq!(descriptors_from_3(run.sexton_pid()), [0; 0]);
+    wait_until_sexton_holds_nothing(&run);
     run.signal(SIGTERM);
     run.wait().assert_code(143);
 }
@@ -284,7 +293,10 @@ fn sexton_leaves_the_launch_directory() {
         .spawn();
     dir.wait_for("ready");
     assert_eq!(cwd(run.sexton_child()), dir.path());
-    assert_eq!(cwd(run.sexton_pid()), PathBuf::from("/"));
+    // The child runs before sexton hears that its exec succeeded, and so lets go.
+    util::wait_until("sexton to move to /", || {
+        cwd(run.sexton_pid()) == Path::new("/")
+    });
     run.signal(SIGTERM);
     run.wait().assert_code(143);
 }
@@ -364,7 +376,7 @@ fn socket_activation_of_pid_1() {
     );
     // LISTEN_PIDFDID named sexton: left out, so the pid alone is checked.
     assert_eq!(told[2..], ["1", "web", "-"], "{told:?}");
-    assert_eq!(descriptors_from_3(run.sexton_pid()), [0; 0]);
+    wait_until_sexton_holds_nothing(&run);
     drop(conn);
     run.wait().assert_code(0).assert_quiet();
 }
