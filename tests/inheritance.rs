@@ -227,23 +227,24 @@ fn listening(port: u16) -> bool {
     }
 }
 
-#[test]
-fn sexton_keeps_no_inherited_descriptor() {
-    // A pipe's write end and a listening socket, passed as 5 and 6: once COMMAND closes its
-    // copies, the reader sees end of file and the port is free, while sexton still runs.
+/// A pipe's write end and a listening socket, passed as 5 and 6 to sexton started by
+/// `launcher`: once COMMAND closes its copies, the reader sees end of file and the port is
+/// free, while sexton still runs.
+fn lets_go_of_a_pipe_and_a_socket(launcher: Run) {
     let dir = TempDir::new();
     let (read, write) = util::pipe();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let mut run = sexton([
-        "sh",
-        "-c",
-        r#"exec 5>&- 6>&-; touch "$D/closed"; exec sleep 30"#,
-    ])
-    .pass_fd(util::raw(&write), 5)
-    .pass_fd(util::raw(&listener), 6)
-    .dir(&dir)
-    .spawn();
+    let mut run = launcher
+        .args([
+            "sh",
+            "-c",
+            r#"exec 5>&- 6>&-; touch "$D/closed"; exec sleep 30"#,
+        ])
+        .pass_fd(util::raw(&write), 5)
+        .pass_fd(util::raw(&listener), 6)
+        .dir(&dir)
+        .spawn();
     drop((write, listener));
     dir.wait_for("closed");
     util::wait_until("the pipe's reader to see end of file", || {
@@ -261,6 +262,33 @@ fn sexton_keeps_no_inherited_descriptor() {
     wait_until_sexton_holds_nothing(&run);
     run.signal(SIGTERM);
     run.wait().assert_code(143);
+}
+
+#[test]
+fn sexton_keeps_no_inherited_descriptor() {
+    lets_go_of_a_pipe_and_a_socket(sexton(["--"]));
+}
+
+/// Execs its arguments under a seccomp filter that fails close_range(2) with ENOSYS, as on
+/// Linux before 5.9 or under a container profile that does not know the call.
+const WITHOUT_CLOSE_RANGE: &str = r#"
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+# Load the syscall number; close_range (436 on every architecture) gets ENOSYS (38).
+code = struct.pack("HBBI" * 4, 0x20, 0, 0, 0, 0x15, 0, 1, 436, 0x06, 0, 0, 0x50000 | 38,
+                   0x06, 0, 0, 0x7FFF0000)
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+prog = Fprog(4, code)
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0):
+    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+"#;
+
+#[test]
+fn sexton_keeps_no_inherited_descriptor_without_close_range() {
+    lets_go_of_a_pipe_and_a_socket(direct(["python3", "-c", WITHOUT_CLOSE_RANGE, util::SEXTON]));
 }
 
 /// A COMMAND that says it runs and then idles until it is signalled.
