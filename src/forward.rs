@@ -291,8 +291,10 @@ impl Holds {
 
 fn timespec(duration: Duration) -> libc::timespec {
     libc::timespec {
-        tv_sec: duration.as_secs().try_into().unwrap_or(libc::time_t::MAX),
-        tv_nsec: duration.subsec_nanos().into(),
+        // 68 years where `time_t` is 32 bits: long enough to wait for anything.
+        tv_sec: duration.as_secs().try_into().unwrap_or(i32::MAX.into()),
+        // Under a billion: it fits the 32-bit `c_long` of 32-bit platforms.
+        tv_nsec: duration.subsec_nanos() as libc::c_long,
     }
 }
 
