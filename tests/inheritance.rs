@@ -1,12 +1,14 @@
 //! What COMMAND inherits: exactly what it would get if the launcher ran it directly (signal
 //! mask and ignored signals, open descriptors), and sexton copes with closed or broken stdio.
 
-mod util;
+pub mod util;
 
 use std::fs::File;
+use std::os::fd::AsRawFd;
 
-use util::libc::{SIGHUP, SIGPIPE, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR2};
-use util::{Run, TempDir, direct, sexton};
+use kit::TempDir;
+use kit::libc::{SIGHUP, SIGPIPE, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR2};
+use util::{Run, direct, sexton};
 
 const SIGNAL_STATE: [&str; 3] = ["grep", "-E", "^Sig(Blk|Ign|Cgt)"];
 
@@ -37,7 +39,7 @@ fn default_signal_state_is_passed_on() {
 
 #[test]
 fn ignored_and_blocked_signals_are_passed_on() {
-    let rt = util::sigrtmin() + 3;
+    let rt = kit::sigrtmin() + 3;
     compare_signal_state(|run| {
         run.ignore_signal(SIGHUP)
             .ignore_signal(SIGPIPE)
@@ -64,12 +66,18 @@ fn nohup_is_respected() {
     .spawn();
     dir.wait_for("ready");
     let child = run.sexton_child();
-    assert!(util::has_signal(util::signal_set(child, "SigIgn"), SIGHUP));
+    assert!(kit::procfs::has_signal(
+        kit::procfs::signal_set(child, "SigIgn"),
+        SIGHUP
+    ));
     // sexton leaves it ignored and unblocked, so the kernel discards it on arrival rather
     // than queue it for the forwarder.
     let sexton = run.sexton_pid();
-    assert!(util::has_signal(util::signal_set(sexton, "SigIgn"), SIGHUP));
-    assert!(!util::blocks(sexton, SIGHUP));
+    assert!(kit::procfs::has_signal(
+        kit::procfs::signal_set(sexton, "SigIgn"),
+        SIGHUP
+    ));
+    assert!(!kit::procfs::blocks(sexton, SIGHUP));
     run.signal(SIGHUP);
     run.signal(SIGTERM);
     let out = run.wait();
@@ -90,7 +98,7 @@ fn no_descriptor_leaks_into_the_command() {
     // and sexton must add none of its own.
     let dir = TempDir::new();
     let extra = File::create(dir.join("extra")).unwrap();
-    let launch = |run: Run| run.pass_fd(util::raw(&extra), 9);
+    let launch = |run: Run| run.pass_fd(extra.as_raw_fd(), 9);
     let expected = fds(launch(direct(["ls", "/proc/self/fd"])));
     assert!(expected.lines().any(|l| l == "9"), "{expected}");
     for options in [&[][..], &["-t", "1", "--"], &["-v", "--"]] {
@@ -161,13 +169,13 @@ fn closed_stdin_stdout_and_stderr() {
 fn a_broken_pipe_on_stderr() {
     // Writing a log line gets EPIPE; SIGPIPE must not kill sexton.
     let out = sexton(["-vv", "sh", "-c", "( : & ); exit 5"])
-        .stderr(util::broken_pipe())
+        .stderr(kit::broken_pipe())
         .run();
     out.assert_code(5);
     let out = sexton(["sexton-no-such-command"])
-        .stderr(util::broken_pipe())
+        .stderr(kit::broken_pipe())
         .run();
     out.assert_code(127);
-    let out = sexton(["--version"]).stdout(util::broken_pipe()).run();
+    let out = sexton(["--version"]).stdout(kit::broken_pipe()).run();
     out.assert_code(0);
 }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
+use crate::procfs;
+
 /// How long a condition may take to hold before a test fails. Generous: CI machines are
 /// small and often busy; a healthy run takes a fraction of it.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -50,13 +52,28 @@ pub fn for_some<T>(what: impl Display, mut found: impl FnMut() -> Option<T>) -> 
     value.expect("the condition held")
 }
 
-/// [`until`] without a pause between polls, only a yield: for a test that aims at the first
-/// microseconds of a run, such as a signal sent as soon as sexton has blocked it.
-pub fn spin(what: impl Display, cond: impl FnMut() -> bool) {
-    assert!(
-        deadline_loop(DEADLINE, cond, std::thread::yield_now),
-        "timed out after {DEADLINE:?} waiting for {what}"
+/// [`for_some`] without a pause between polls, only a yield: for a test that aims at the
+/// first microseconds of a run, such as a signal sent as soon as sexton has blocked it.
+pub fn spin_for_some<T>(what: impl Display, mut found: impl FnMut() -> Option<T>) -> T {
+    let mut value = None;
+    let held = deadline_loop(
+        DEADLINE,
+        || {
+            value = found();
+            value.is_some()
+        },
+        std::thread::yield_now,
     );
+    assert!(held, "timed out after {DEADLINE:?} waiting for {what}");
+    value.expect("the condition held")
+}
+
+/// Waits until `pid` has blocked `sig` ([`procfs::blocks`]): the readiness check before
+/// signalling sexton, which as PID 1 would otherwise lose the signal to the kernel.
+pub fn until_blocked(pid: i32, sig: i32) {
+    until(format_args!("pid {pid} to block signal {sig}"), || {
+        procfs::blocks(pid, sig)
+    });
 }
 
 /// Whether `fd` becomes readable (or hung up) within `timeout`: one blocking poll(2), so the
