@@ -20,6 +20,8 @@ use crate::{libc, procfs, wait};
 
 /// How long [`Tree::kill`] keeps killing descendants that go on appearing.
 const KILL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long it then waits for the root to reap them (a root that never reaps costs this).
+const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A process and its descendants, killed (SIGKILL) when dropped; the root, and any descendant
 /// that has become this process's child, are reaped too.
@@ -109,6 +111,9 @@ impl Tree {
         for pin in killed.iter().filter(|pin| pin.is_child()) {
             let _ = pin.reap(true);
         }
+        // The rest are zombies for the root (sexton, an init) to reap: killed before it has,
+        // it would hand them to the host's init instead.
+        wait::poll(REAP_TIMEOUT, || root.descendants().is_empty());
     }
 
     /// Kills the descendants, then the root, and reaps the root if it is this process's child.
