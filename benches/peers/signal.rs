@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use kit::libc;
+use nix::errno::Errno;
 
 use crate::inits::Init;
 use crate::process::{Running, read_byte};
@@ -40,20 +41,19 @@ struct OneCpu {
 impl OneCpu {
     fn pin() -> Result<OneCpu, String> {
         let size = std::mem::size_of::<libc::cpu_set_t>();
-        let last = std::io::Error::last_os_error;
         // SAFETY: cpu_set_t is plain data, valid when zeroed; every pointer passed is to one
         // of ours of `size` bytes.
         unsafe {
             let mut before: libc::cpu_set_t = std::mem::zeroed();
-            let cpu = libc::sched_getcpu();
-            if cpu < 0 || libc::sched_getaffinity(0, size, &mut before) != 0 {
-                return Err(format!("cannot read this thread's CPU: {}", last()));
-            }
+            let cpu = Errno::result(libc::sched_getcpu())
+                .and_then(|cpu| {
+                    Errno::result(libc::sched_getaffinity(0, size, &mut before)).map(|_| cpu)
+                })
+                .map_err(|e| format!("cannot read this thread's CPU: {e}"))?;
             let mut one: libc::cpu_set_t = std::mem::zeroed();
             libc::CPU_SET(cpu as usize, &mut one);
-            if libc::sched_setaffinity(0, size, &one) != 0 {
-                return Err(format!("cannot pin to CPU {cpu}: {}", last()));
-            }
+            Errno::result(libc::sched_setaffinity(0, size, &one))
+                .map_err(|e| format!("cannot pin to CPU {cpu}: {e}"))?;
             Ok(OneCpu { before })
         }
     }

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant, SystemTime};
 use kit::libc;
 use kit::tree::Tree;
 use kit::{DEADLINE, TempDir, procfs, wait};
+use nix::errno::Errno;
 
 /// The binary under test.
 pub const SEXTON: &str = env!("CARGO_BIN_EXE_sexton");
@@ -249,13 +250,6 @@ impl Run {
 
 /// Runs in the forked child: see [`Setup`].
 fn apply(step: Setup) -> std::io::Result<()> {
-    let check = |ret: libc::c_int| {
-        if ret == -1 {
-            Err(std::io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
-    };
     // SAFETY: each call is async-signal-safe and gets valid arguments.
     unsafe {
         match step {
@@ -271,21 +265,21 @@ fn apply(step: Setup) -> std::io::Result<()> {
                 let mut set: libc::sigset_t = std::mem::zeroed();
                 libc::sigemptyset(&mut set);
                 libc::sigaddset(&mut set, sig);
-                check(libc::sigprocmask(
+                Errno::result(libc::sigprocmask(
                     libc::SIG_BLOCK,
                     &set,
                     std::ptr::null_mut(),
                 ))?;
             }
             Setup::Dup { from, to } if from == to => {
-                check(libc::fcntl(from, libc::F_SETFD, 0))?;
+                Errno::result(libc::fcntl(from, libc::F_SETFD, 0))?;
             }
             Setup::Dup { from, to } => {
-                check(libc::dup2(from, to))?;
+                Errno::result(libc::dup2(from, to))?;
             }
             Setup::ControllingTerminal => {
-                check(libc::setsid())?;
-                check(libc::ioctl(0, libc::TIOCSCTTY, 0))?;
+                Errno::result(libc::setsid())?;
+                Errno::result(libc::ioctl(0, libc::TIOCSCTTY, 0))?;
             }
         }
     }

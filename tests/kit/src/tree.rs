@@ -192,7 +192,7 @@ impl Pin {
                         0,
                     )
                 };
-                sent == 0
+                Errno::result(sent).is_ok()
             }
             None => self.is_same() && crate::send(self.pid, sig),
         }
@@ -250,10 +250,7 @@ impl Pin {
 fn pidfd_open(pid: i32) -> Result<OwnedFd, Errno> {
     // SAFETY: pidfd_open(2) takes plain integers; a non-negative result is a new descriptor
     // that nothing else owns.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
+    let fd = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
     // SAFETY: as above: `fd` is open and ours alone.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
