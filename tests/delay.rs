@@ -2,12 +2,13 @@
 //! balancer can drain; other signals pass meanwhile, a second SIGNAL is forwarded at once, and
 //! COMMAND exiting ends the run as usual.
 
-mod util;
+pub mod util;
 
 use std::time::{Duration, Instant};
 
-use util::libc::{SIGINT, SIGTERM, SIGUSR1};
-use util::{TempDir, sexton};
+use kit::TempDir;
+use kit::libc::{SIGINT, SIGTERM, SIGUSR1};
+use util::sexton;
 
 /// COMMAND: logs each of TERM, INT and USR1 as it arrives; exits 7 on TERM, or when "$D/quit"
 /// appears.
@@ -50,7 +51,7 @@ fn a_second_signal_is_forwarded_at_once() {
     // Held for longer than any test deadline: only the second TERM can end the run in time.
     let mut run = logging(&["-v", "-d", "TERM:1000"], &dir);
     run.signal(SIGTERM);
-    util::wait_until("sexton to hold SIGTERM", || {
+    kit::wait::until("sexton to hold SIGTERM", || {
         run.stderr().contains("holding SIGTERM")
     });
     run.signal(SIGTERM);
@@ -64,7 +65,7 @@ fn the_command_exiting_while_a_signal_is_held_ends_the_run() {
     let dir = TempDir::new();
     let mut run = logging(&["-v", "-d", "TERM:1000"], &dir);
     run.signal(SIGTERM);
-    util::wait_until("sexton to hold SIGTERM", || {
+    kit::wait::until("sexton to hold SIGTERM", || {
         run.stderr().contains("holding SIGTERM")
     });
     std::fs::write(dir.join("quit"), "").unwrap();
@@ -83,7 +84,7 @@ fn delays_come_from_the_environment_too() {
     dir.wait_for("ready");
     run.signal(SIGINT);
     run.signal(SIGTERM);
-    util::wait_until("sexton to hold SIGINT and SIGTERM", || {
+    kit::wait::until("sexton to hold SIGINT and SIGTERM", || {
         let log = run.stderr();
         log.contains("holding SIGINT") && log.contains("holding SIGTERM")
     });

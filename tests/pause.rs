@@ -1,23 +1,17 @@
 //! --pause: no command; sexton sleeps, reaps whatever is reparented to it, and exits 0 on
 //! SIGTERM, SIGINT or SIGHUP (a pod's pause process).
 
-mod util;
+pub mod util;
 
-use util::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
+use kit::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
 use util::{NO_ZOMBIES_LEFT, sexton};
-
-/// Waits until sexton (pid) blocks `sig`: as PID 1 a signal it has not blocked yet would be
-/// dropped by the kernel.
-fn wait_until_blocked(pid: i32, sig: i32) {
-    util::wait_until("sexton to block the signal", || util::blocks(pid, sig));
-}
 
 #[test]
 fn pause_exits_0_on_term_int_and_hup_as_pid_1() {
     for sig in [SIGTERM, SIGINT, SIGHUP] {
         let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
         let pid = pause.sexton_pid();
-        wait_until_blocked(pid, sig);
+        kit::wait::until_blocked(pid, sig);
         pause.signal(sig);
         pause.wait().assert_code(0).assert_quiet();
     }
@@ -31,7 +25,7 @@ fn pause_exits_0_on_term_int_and_hup() {
         (&["-P", "-v"], SIGHUP),
     ] {
         let mut pause = sexton(options).spawn();
-        wait_until_blocked(pause.pid(), sig);
+        kit::wait::until_blocked(pause.pid(), sig);
         pause.signal(sig);
         let out = pause.wait();
         out.assert_code(0);
@@ -41,7 +35,7 @@ fn pause_exits_0_on_term_int_and_hup() {
         );
     }
     let mut pause = sexton(Vec::<&str>::new()).env("SEXTON_PAUSE", "1").spawn();
-    wait_until_blocked(pause.pid(), SIGTERM);
+    kit::wait::until_blocked(pause.pid(), SIGTERM);
     pause.signal(SIGTERM);
     pause.wait().assert_code(0).assert_quiet();
 }
@@ -50,7 +44,7 @@ fn pause_exits_0_on_term_int_and_hup() {
 fn pause_sleeps_through_other_signals() {
     let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
     let pid = pause.sexton_pid();
-    wait_until_blocked(pid, SIGTERM);
+    kit::wait::until_blocked(pid, SIGTERM);
     // Forwarded to the placeholder, which only waits for TERM, INT and HUP; it must not die
     // of USR1 (which would end the run with 138). USR1 reaches it before the TERM sent after
     // it: sexton forwards in order, and takes the lowest number first of those pending.
@@ -112,20 +106,8 @@ fn pause_reaps_orphans_of_its_namespace() {
         done
         {NO_ZOMBIES_LEFT}"#
     );
-    let mut nsenter = vec![
-        "nsenter".to_owned(),
-        "--target".to_owned(),
-        host_pid.to_string(),
-        "--pid".to_owned(),
-        "--mount".to_owned(),
-    ];
-    // SAFETY: geteuid(2) cannot fail.
-    if unsafe { util::libc::geteuid() } != 0 {
-        nsenter.push("--user".to_owned());
-        nsenter.push("--preserve-credentials".to_owned());
-    }
-    let dir = util::TempDir::new();
-    let out = util::direct(nsenter)
+    let dir = kit::TempDir::new();
+    let out = util::direct(kit::ns::nsenter_argv(host_pid))
         .args(["--", "sh", "-c", &script])
         .dir(&dir)
         .run();
@@ -134,6 +116,6 @@ fn pause_reaps_orphans_of_its_namespace() {
         out.stdout().contains("ppid=1"),
         "the orphan was not reparented to PID 1:\n{out}"
     );
-    pause.signal(util::libc::SIGTERM);
+    pause.signal(kit::libc::SIGTERM);
     pause.wait().assert_code(0).assert_quiet();
 }

@@ -2,9 +2,10 @@
 //! grace period ends; sexton exits (with COMMAND's status) only when all of it is reaped, and
 //! never touches a process outside its responsibility.
 
-mod util;
+pub mod util;
 
-use util::{Output, SEXTON, TempDir, sexton};
+use kit::TempDir;
+use util::{Output, SEXTON, sexton};
 
 /// COMMAND: starts "$LEFT" in the background, waits until it has written "$D/left", notes
 /// the moment it exits in "$D/exiting" and exits 9.
@@ -36,14 +37,12 @@ const IGNORES: &str = r#"
 
 fn run_with_leftover(options: &[&str], left: &str, namespace: bool) -> (TempDir, Output) {
     let dir = TempDir::new();
-    let mut run = sexton(options)
+    let out = sexton(options)
         .args(["sh", "-c", MAIN])
         .env("LEFT", left)
-        .dir(&dir);
-    if namespace {
-        run = run.in_pid_namespace();
-    }
-    let out = run.run();
+        .dir(&dir)
+        .as_pid1(namespace)
+        .run();
     (dir, out)
 }
 
@@ -70,7 +69,7 @@ fn assert_kill_warning(out: &Output) {
 }
 
 fn gone(pid: i32) -> bool {
-    !util::is_alive(pid)
+    !kit::procfs::is_alive(pid)
 }
 
 #[test]
@@ -118,20 +117,18 @@ fn a_leftover_ignoring_term_is_killed_after_the_grace_period_as_pid_1() {
     assert!((0.95..4.0).contains(&took), "shutdown took {took:.3} s");
 }
 
-#[test]
-fn an_obeying_leftover_does_not_cost_the_grace_period() {
-    let (dir, out) = run_with_leftover(&["--grace", "30"], OBEYS, false);
-    out.assert_code(9).assert_sexton_quiet();
-    assert_eq!(dir.read("log"), "term\n");
-    let took = shutdown_time(&dir, &out);
-    assert!(
-        took < 10.0,
-        "shutdown took {took:.3} s of a 30 s grace period"
-    );
-    let (dir, out) = run_with_leftover(&["--grace", "30"], OBEYS, true);
-    out.assert_code(9).assert_sexton_quiet();
-    assert!(shutdown_time(&dir, &out) < 10.0, "{out}");
-}
+both_modes!(
+    fn an_obeying_leftover_does_not_cost_the_grace_period(pid1: bool) {
+        let (dir, out) = run_with_leftover(&["--grace", "30"], OBEYS, pid1);
+        out.assert_code(9).assert_sexton_quiet();
+        assert_eq!(dir.read("log"), "term\n");
+        let took = shutdown_time(&dir, &out);
+        assert!(
+            took < 10.0,
+            "shutdown took {took:.3} s of a 30 s grace period"
+        );
+    }
+);
 
 #[test]
 fn grace_zero_kills_at_once() {
@@ -215,23 +212,18 @@ const ESCAPES: &str = r#"
     exit 4
 "#;
 
-#[test]
-fn leftovers_that_escaped_with_setsid_get_term() {
-    for namespace in [true, false] {
+both_modes!(
+    fn leftovers_that_escaped_with_setsid_get_term(pid1: bool) {
         let dir = TempDir::new();
-        let mut run = sexton(["sh", "-c", ESCAPES]).dir(&dir);
-        if namespace {
-            run = run.in_pid_namespace();
-        }
-        let out = run.run();
+        let out = sexton(["sh", "-c", ESCAPES]).dir(&dir).as_pid1(pid1).run();
         out.assert_code(4).assert_sexton_quiet();
         assert!(
             dir.exists("own-session"),
             "setsid did not give it a session"
         );
-        assert_eq!(dir.read("log"), "term\n", "as PID 1: {namespace}\n{out}");
+        assert_eq!(dir.read("log"), "term\n", "{out}");
     }
-}
+);
 
 #[test]
 fn shutdown_spares_processes_outside_its_tree() {
@@ -285,9 +277,9 @@ fn shutdown_spares_the_launchers_other_children() {
     let (_dir, out) = run_with_leftover(&["-t", "0.5"], IGNORES, false);
     out.assert_code(9);
     assert!(
-        util::is_alive(pid),
+        kit::procfs::is_alive(pid),
         "the unrelated process is {:?}",
-        util::state(pid)
+        kit::procfs::state(pid)
     );
 }
 

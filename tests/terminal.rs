@@ -1,16 +1,17 @@
 //! On a terminal: COMMAND gets the foreground (it can read the terminal and gets Ctrl-C),
 //! and the job-control signals never stop sexton itself. Real pseudo-terminals throughout.
 
-mod util;
+pub mod util;
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::Stdio;
-use std::time::Instant;
+use std::time::Duration;
 
-use util::libc::{self, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH};
-use util::{Proc, Run, SEXTON, TempDir, sexton};
+use kit::TempDir;
+use kit::libc::{self, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH};
+use util::{Proc, Run, SEXTON, sexton};
 
 /// A pseudo-terminal: the test holds the master side.
 struct Pty {
@@ -69,23 +70,13 @@ impl Pty {
 
     /// Reads until the output holds `needle`; fails after the deadline.
     fn read_until(&mut self, needle: &str) {
-        let end = Instant::now() + util::DEADLINE;
-        while !String::from_utf8_lossy(&self.seen).contains(needle) {
-            assert!(
-                Instant::now() < end,
-                "the terminal never showed {needle:?}; it showed {:?}",
-                String::from_utf8_lossy(&self.seen)
-            );
-            let mut poll = libc::pollfd {
-                fd: self.master.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            unsafe { libc::poll(&mut poll, 1, 50) };
+        let shown = kit::wait::poll(kit::DEADLINE, || {
+            if String::from_utf8_lossy(&self.seen).contains(needle) {
+                return true;
+            }
+            let _ = kit::wait::readable(self.master.as_fd(), Duration::from_millis(50));
             let mut buf = [0; 4096];
             match self.master.read(&mut buf) {
-                Ok(0) => {}
                 Ok(n) => self.seen.extend_from_slice(&buf[..n]),
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(err) if err.raw_os_error() == Some(libc::EIO) => {
@@ -97,7 +88,13 @@ impl Pty {
                 }
                 Err(err) => panic!("read the terminal: {err}"),
             }
-        }
+            false
+        });
+        assert!(
+            shown,
+            "the terminal never showed {needle:?}; it showed {:?}",
+            String::from_utf8_lossy(&self.seen)
+        );
     }
 
     /// The terminal's foreground process group.
@@ -119,11 +116,11 @@ fn the_command_can_read_the_terminal() {
 fn the_command_is_the_foreground_and_ctrl_c_reaches_it() {
     let (mut pty, mut run) = Pty::open().start(sexton(["sleep", "30"]));
     let child = run.sexton_child();
-    util::wait_until("COMMAND to be the terminal's foreground", || {
+    kit::wait::until("COMMAND to be the terminal's foreground", || {
         pty.foreground() == child
     });
     assert_eq!(
-        util::stat(child).unwrap().pgrp,
+        kit::procfs::stat(child).unwrap().pgrp,
         child,
         "COMMAND has no group of its own"
     );
@@ -140,14 +137,14 @@ fn under_a_shell(command: &str, dir: &TempDir) -> (Pty, Proc, i32, i32) {
             .env("SEXTON", SEXTON)
             .dir(dir),
     );
-    let sexton = util::wait_for_some("the shell to start sexton", || {
-        util::child_named(run.pid(), "sexton")
+    let sexton = kit::wait::for_some("the shell to start sexton", || {
+        kit::procfs::child_named(run.pid(), "sexton")
     });
-    let child = util::wait_for_some("sexton's command to take the terminal", || {
-        util::first_child(sexton).filter(|&child| pty.foreground() == child)
+    let child = kit::wait::for_some("sexton's command to take the terminal", || {
+        kit::procfs::first_child(sexton).filter(|&child| pty.foreground() == child)
     });
     assert_eq!(
-        util::stat(sexton).unwrap().pgrp,
+        kit::procfs::stat(sexton).unwrap().pgrp,
         sexton,
         "the shell did no job control"
     );
@@ -173,7 +170,7 @@ fn job_control_signals_never_stop_sexton() {
     dir.wait_for("ready");
     let not_stopped = |what: &str| {
         assert_ne!(
-            util::state(sexton),
+            kit::procfs::state(sexton),
             Some('T'),
             "sexton was stopped by {what}"
         );
@@ -181,18 +178,20 @@ fn job_control_signals_never_stop_sexton() {
 
     // TTIN and TTOU are ignored by sexton, not forwarded. Had either stopped sexton, its
     // forwarder would be stopped too, and the WINCH sent after them would never reach COMMAND.
-    assert!(util::send(sexton, SIGTTIN));
-    assert!(util::send(sexton, SIGTTOU));
-    assert!(util::send(sexton, SIGWINCH));
+    assert!(kit::send(sexton, SIGTTIN));
+    assert!(kit::send(sexton, SIGTTOU));
+    assert!(kit::send(sexton, SIGWINCH));
     dir.wait_for_text("log", "winch");
     not_stopped("SIGTTIN or SIGTTOU");
 
     // TSTP is forwarded: COMMAND stops, sexton does not.
-    assert!(util::send(sexton, SIGTSTP));
-    util::wait_until("COMMAND to stop", || util::state(child) == Some('T'));
+    assert!(kit::send(sexton, SIGTSTP));
+    kit::wait::until("COMMAND to stop", || kit::procfs::state(child) == Some('T'));
     not_stopped("SIGTSTP");
-    assert!(util::send(sexton, SIGCONT));
-    util::wait_until("COMMAND to continue", || util::state(child) != Some('T'));
+    assert!(kit::send(sexton, SIGCONT));
+    kit::wait::until("COMMAND to continue", || {
+        kit::procfs::state(child) != Some('T')
+    });
     not_stopped("SIGCONT");
 
     // And the run ends normally, with COMMAND's status.
