@@ -192,10 +192,9 @@ impl Forwarder {
                 }
             };
             let sig = Signal::new(sig);
-            if let Some(sig) =
-                sig.filter(|&sig| holds.is_empty() && self.routes.delay(sig).is_none())
-            {
-                // The usual case, without a clock.
+            if let Some(sig) = sig.filter(|&sig| self.routes.delay(sig).is_none()) {
+                // The usual case, without a clock. A held signal that falls due meanwhile goes
+                // when the next wait times out, at once.
                 self.forward(sig);
                 continue;
             }
@@ -255,10 +254,6 @@ enum Arrival {
 struct Holds(Vec<(Signal, Instant)>);
 
 impl Holds {
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `sig`, which `-d` holds for `delay`, arrived at `now`.
     fn arrive(&mut self, sig: Signal, delay: Option<Duration>, now: Instant) -> Arrival {
         let Some(delay) = delay else {
@@ -355,7 +350,7 @@ mod tests {
             holds.arrive(Signal::TERM, None, Instant::now()),
             Arrival::Forward
         );
-        assert!(holds.is_empty() && holds.next_due().is_none());
+        assert!(holds.next_due().is_none());
     }
 
     #[test]
@@ -373,7 +368,7 @@ mod tests {
         assert_eq!(holds.next_due(), Some(t0 + 3 * SECOND / 2));
         assert!(holds.take_due(t0 + SECOND).is_empty());
         assert_eq!(holds.take_due(t0 + 2 * SECOND), [Signal::TERM, Signal::INT]);
-        assert!(holds.is_empty());
+        assert!(holds.next_due().is_none());
     }
 
     #[test]
@@ -385,7 +380,7 @@ mod tests {
             holds.arrive(Signal::TERM, Some(5 * SECOND), t0 + SECOND),
             Arrival::Again
         );
-        assert!(holds.is_empty());
+        assert!(holds.next_due().is_none());
         // And the next one is held again.
         assert_eq!(
             holds.arrive(Signal::TERM, Some(5 * SECOND), t0 + 2 * SECOND),

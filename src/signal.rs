@@ -339,6 +339,8 @@ mod tests {
         }
         assert_eq!(sig(libc::SIGRTMAX()).to_string(), "SIGRTMAX");
         assert_eq!(sig(libc::SIGRTMIN() + 3).to_string(), "SIGRTMIN+3");
+        // The C library's own, below SIGRTMIN, have no name.
+        assert_eq!(sig(32).to_string(), "32");
     }
 
     #[test]

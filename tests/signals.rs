@@ -373,3 +373,49 @@ fn signals_in_a_burst_all_arrive() {
     seen.sort();
     assert_eq!(seen, ["HUP", "USR1", "USR2", "WINCH"]);
 }
+
+/// With -vv sexton says what it forwarded each signal as.
+#[test]
+fn the_debug_log_names_each_signal_as_forwarded() {
+    let dir = TempDir::new();
+    let script = r#"trap 'echo usr1 >> "$D/log"' USR1; touch "$D/ready"; while :; do sleep 0.05 & wait $!; done"#;
+    let mut run = sexton(["-vv", "-r", "TERM:USR1", "sh", "-c", script])
+        .dir(&dir)
+        .spawn();
+    dir.wait_for("ready");
+    run.signal(SIGTERM);
+    dir.wait_for_text("log", "usr1\n");
+    run.signal(SIGINT);
+    let out = run.wait();
+    out.assert_code(130);
+    assert!(
+        out.stderr.contains("forwarded SIGTERM as SIGUSR1\n"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("forwarded SIGINT\n"), "{out}");
+}
+
+/// Once COMMAND has exited, its pid and group may go to other processes: what sexton
+/// receives while it shuts the leftovers down is dropped, not sent to COMMAND's old group,
+/// where a leftover of it still is.
+#[test]
+fn nothing_is_forwarded_once_the_command_has_exited() {
+    let dir = TempDir::new();
+    let left = r#"trap '' TERM; trap 'echo usr1 >> "$D/log"' USR1; touch "$D/left"
+        while [ -d "$D" ]; do sleep 0.05 & wait $!; done"#;
+    let script = r#"sh -c "$LEFT" & while [ ! -e "$D/left" ]; do sleep 0.02; done; exit 9"#;
+    let mut run = sexton(["-vv", "-t", "1000", "sh", "-c", script])
+        .env("LEFT", left)
+        .dir(&dir)
+        .spawn();
+    kit::wait::until("sexton to shut the leftover down", || {
+        run.stderr()
+            .contains("sending SIGTERM to leftover processes")
+    });
+    run.signal(SIGUSR1);
+    kit::wait::until("sexton to drop SIGUSR1", || {
+        run.stderr()
+            .contains("dropped SIGUSR1: the command has exited")
+    });
+    assert_eq!(dir.read("log"), "", "{}", run.stderr());
+}
