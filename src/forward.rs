@@ -12,7 +12,8 @@
 //!   frame and `sigreturn` on every signal.
 //! - The forwarder owns what it needs (the set it takes, the routes, the target), moved into
 //!   its thread; the only state it shares is the stop flag of [`Forwarding::stop`], after
-//!   which it sends nothing: the child is reaped and its pid may belong to another process.
+//!   which it sends nothing: the child is reaped and its pid may belong to another process,
+//!   and the SIGCONT hold of [`Forwarding::hold_continue`], for job control.
 //! - SIGTTIN, SIGTTOU and SIGPIPE only ever concern sexton's own terminal and pipe I/O, so
 //!   sexton ignores them and can never be stopped or killed by them. The synchronous faults
 //!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking them would hide a bug.
@@ -23,6 +24,7 @@
 
 use std::mem::MaybeUninit;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use nix::errno::Errno;
@@ -109,6 +111,7 @@ impl Target {
 /// A running forwarder.
 pub struct Forwarding {
     stopped: Arc<Mutex<bool>>,
+    continue_held: Arc<AtomicBool>,
 }
 
 impl Forwarding {
@@ -117,31 +120,43 @@ impl Forwarding {
     pub fn stop(self) {
         *lock(&self.stopped) = true;
     }
+
+    /// While `held`, SIGCONT is not forwarded: sexton continues the command itself once the
+    /// command has the terminal again (`terminal`).
+    pub fn hold_continue(&self, held: bool) {
+        self.continue_held.store(held, Ordering::SeqCst);
+    }
 }
 
 /// Starts the forwarder thread, which takes the signals `startup` left blocked and sends them
 /// to `target` as `routes` say; signals that arrived before are forwarded first.
 pub fn start(startup: &Startup, target: Target, routes: Routes) -> Result<Forwarding, Error> {
     let stopped = Arc::new(Mutex::new(false));
+    let continue_held = Arc::new(AtomicBool::new(false));
     let forwarder = Forwarder {
         taken: startup.taken.to_sigset(),
         routes,
         aim: Aim::new(target),
         stopped: Arc::clone(&stopped),
+        continue_held: Arc::clone(&continue_held),
     };
     thread::start(move || forwarder.run()).map_err(|errno| Error::Sys {
         call: "pthread_create (the signal forwarder)",
         errno,
     })?;
-    Ok(Forwarding { stopped })
+    Ok(Forwarding {
+        stopped,
+        continue_held,
+    })
 }
 
-/// The forwarder thread's state, all its own but the stop flag.
+/// The forwarder thread's state, all its own but the two flags.
 struct Forwarder {
     taken: sigset_t,
     routes: Routes,
     aim: Aim,
     stopped: Arc<Mutex<bool>>,
+    continue_held: Arc<AtomicBool>,
 }
 
 /// How the forwarder reaches its target.
@@ -184,6 +199,10 @@ impl Forwarder {
     }
 
     fn forward(&self, sig: Signal) {
+        if sig == Signal::CONT && self.continue_held.load(Ordering::SeqCst) {
+            log::debug!("held SIGCONT: sexton continues the command itself");
+            return;
+        }
         let Some(to) = self.routes.of(sig) else {
             log::debug!("dropped {sig}");
             return;

@@ -1,5 +1,6 @@
 //! On a terminal: COMMAND gets the foreground (it can read the terminal and gets Ctrl-C),
-//! and the job-control signals never stop sexton itself. Real pseudo-terminals throughout.
+//! the job-control signals never stop sexton itself, and under a job-control shell Ctrl-Z,
+//! `fg`, `bg` and `&` work as they do without sexton. Real pseudo-terminals throughout.
 
 mod util;
 
@@ -18,6 +19,8 @@ struct Pty {
     slave: OwnedFd,
     /// Everything read from the master so far.
     seen: Vec<u8>,
+    /// Where the next [`Pty::read_until`] starts looking: past the last text it found.
+    from: usize,
 }
 
 impl Pty {
@@ -33,6 +36,7 @@ impl Pty {
             master: File::from(pty.master),
             slave: pty.slave,
             seen: Vec::new(),
+            from: 0,
         }
     }
 
@@ -43,22 +47,19 @@ impl Pty {
     /// Starts `run` on the terminal, as a session leader with it as controlling terminal.
     /// The test keeps no slave descriptor: once the run is over the master reads EIO.
     fn start(self, run: Run) -> (Pty, Proc) {
+        self.attach(run.controlling_terminal())
+    }
+
+    /// Starts `run` with the terminal as stdin, stdout and stderr only.
+    fn attach(self, run: Run) -> (Pty, Proc) {
         let proc = run
             .stdin(self.slave())
             .stdout(self.slave())
             .stderr(self.slave())
-            .controlling_terminal()
             .spawn();
-        let Pty {
-            master,
-            slave,
-            seen,
-        } = self;
-        drop(slave);
         let pty = Pty {
-            master,
             slave: File::open("/dev/null").unwrap().into(),
-            seen,
+            ..self
         };
         (pty, proc)
     }
@@ -67,10 +68,19 @@ impl Pty {
         self.master.write_all(bytes).expect("write to the terminal");
     }
 
-    /// Reads until the output holds `needle`; fails after the deadline.
+    /// Reads until the output since the last text found holds `needle`; fails after the
+    /// deadline.
     fn read_until(&mut self, needle: &str) {
         let end = Instant::now() + util::DEADLINE;
-        while !String::from_utf8_lossy(&self.seen).contains(needle) {
+        loop {
+            let rest = &self.seen[self.from..];
+            if let Some(at) = rest
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes())
+            {
+                self.from += at + needle.len();
+                return;
+            }
             assert!(
                 Instant::now() < end,
                 "the terminal never showed {needle:?}; it showed {:?}",
@@ -187,12 +197,12 @@ fn job_control_signals_never_stop_sexton() {
     dir.wait_for_text("log", "winch");
     not_stopped("SIGTTIN or SIGTTOU");
 
-    // TSTP is forwarded: COMMAND stops, sexton does not.
-    assert!(util::send(sexton, SIGTSTP));
-    util::wait_until("COMMAND to stop", || util::state(child) == Some('T'));
-    not_stopped("SIGTSTP");
+    // CONT is forwarded, and stops nothing. (TSTP is forwarded too, and the job stops as
+    // with Ctrl-Z: see the tests under bash.)
     assert!(util::send(sexton, SIGCONT));
-    util::wait_until("COMMAND to continue", || util::state(child) != Some('T'));
+    assert!(util::send(sexton, SIGWINCH));
+    dir.wait_for_text("log", "winch\nwinch");
+    assert_ne!(util::state(child), Some('T'), "COMMAND stopped");
     not_stopped("SIGCONT");
 
     // And the run ends normally, with COMMAND's status.
@@ -230,4 +240,209 @@ fn a_background_sexton_leaves_the_terminal_alone() {
     pty.write(b"still mine\n");
     pty.read_until("got:still mine");
     run.wait().assert_code(0);
+}
+
+/// An interactive bash on the terminal, as a terminal emulator starts one: a session leader
+/// with job control. Without line editing, so what the test types is read line by line.
+fn interactive_bash(dir: &TempDir) -> (Pty, Proc) {
+    let (mut pty, run) = Pty::open().start(
+        util::direct(["bash", "--norc", "--noprofile", "--noediting", "-i"])
+            .env("PS1", "$ ")
+            .env("SEXTON", SEXTON)
+            .dir(dir),
+    );
+    pty.read_until("$ ");
+    (pty, run)
+}
+
+/// Types `line`, which starts sexton, to `bash`; returns the pids of sexton and COMMAND.
+fn type_sexton(pty: &mut Pty, bash: &Proc, line: &str) -> (i32, i32) {
+    pty.write(format!("{line}\n").as_bytes());
+    let sexton = util::wait_for_some("bash to start sexton", || {
+        util::child_named(bash.pid(), "sexton")
+    });
+    let child = util::wait_for_some("sexton to start COMMAND", || util::first_child(sexton));
+    (sexton, child)
+}
+
+/// Waits for a job of `bash` (its pid `sexton`) to end, then has bash print its status.
+fn job_status(pty: &mut Pty, sexton: i32, status: &str) {
+    util::wait_until("sexton to exit", || !util::is_alive(sexton));
+    pty.write(b"echo \"rc=$?\"\n");
+    pty.read_until(&format!("rc={status}\r\n"));
+}
+
+/// `sexton -- sleep 30` in the foreground of bash, then Ctrl-Z: bash has its prompt back.
+fn ctrl_z_in_bash(dir: &TempDir) -> (Pty, Proc, i32, i32) {
+    let (mut pty, bash) = interactive_bash(dir);
+    let (sexton, child) = type_sexton(&mut pty, &bash, r#""$SEXTON" -- sleep 30"#);
+    util::wait_until("COMMAND to be the terminal's foreground", || {
+        pty.foreground() == child
+    });
+    pty.write(b"\x1a");
+    pty.read_until("Stopped");
+    assert_eq!(util::state(sexton), Some('T'), "sexton did not stop");
+    assert_eq!(
+        pty.foreground(),
+        bash.pid(),
+        "bash did not get its terminal back"
+    );
+    (pty, bash, sexton, child)
+}
+
+#[test]
+fn ctrl_z_stops_the_job_and_fg_resumes_it_in_the_foreground() {
+    let dir = TempDir::new();
+    let (mut pty, mut bash, sexton, child) = ctrl_z_in_bash(&dir);
+    let fg = |pty: &mut Pty| {
+        pty.write(b"fg\n");
+        util::wait_until("COMMAND to run in the foreground again", || {
+            pty.foreground() == child && util::state(child) != Some('T')
+        });
+    };
+    fg(&mut pty);
+    // A SIGTSTP sent to sexton stops the job as Ctrl-Z does.
+    assert!(util::send(sexton, SIGTSTP));
+    pty.read_until("Stopped");
+    fg(&mut pty);
+    pty.write(b"\x03");
+    job_status(&mut pty, sexton, "130");
+    pty.write(b"exit\n");
+    bash.wait().assert_code(0);
+}
+
+#[test]
+fn bg_resumes_the_stopped_job_in_the_background() {
+    let dir = TempDir::new();
+    let (mut pty, mut bash, sexton, child) = ctrl_z_in_bash(&dir);
+    pty.write(b"bg\n");
+    util::wait_until("sexton and COMMAND to run again", || {
+        util::state(sexton) != Some('T') && util::state(child) != Some('T')
+    });
+    assert_eq!(
+        pty.foreground(),
+        bash.pid(),
+        "bg took the terminal from bash"
+    );
+    pty.write(b"jobs\n");
+    pty.read_until("Running");
+    // The job's status is sexton's: COMMAND's SIGTERM.
+    pty.write(b"kill %1; wait %1; echo \"rc=$?\"\n");
+    pty.read_until("rc=143\r\n");
+    pty.write(b"exit\n");
+    bash.wait().assert_code(0);
+}
+
+#[test]
+fn a_job_started_with_ampersand_reads_the_terminal_after_fg() {
+    let dir = TempDir::new();
+    let (mut pty, mut bash) = interactive_bash(&dir);
+    let line = r#""$SEXTON" -- sh -c 'read x; echo "got:$x"' &"#;
+    let (sexton, child) = type_sexton(&mut pty, &bash, line);
+    // COMMAND reads in the background and stops: so does its job.
+    util::wait_until("sexton to stop with COMMAND", || {
+        util::state(sexton) == Some('T')
+    });
+    pty.write(b"fg\n");
+    util::wait_until("COMMAND to be the terminal's foreground", || {
+        pty.foreground() == child
+    });
+    pty.write(b"hello\n");
+    pty.read_until("got:hello");
+    job_status(&mut pty, sexton, "0");
+    pty.write(b"exit\n");
+    bash.wait().assert_code(0);
+}
+
+#[test]
+fn a_prompt_on_dev_tty_with_stdin_a_pipe_gets_the_terminal() {
+    // As sudo, ssh or gpg prompt: stdin is not the terminal, /dev/tty is, and the prompt
+    // turns echo off (tcsetattr) before it reads.
+    let dir = TempDir::new();
+    let (mut pty, mut bash) = interactive_bash(&dir);
+    let line = r#"echo | "$SEXTON" -- sh -c 'stty -echo </dev/tty; read x </dev/tty; stty echo </dev/tty; echo "got:$x"'"#;
+    let (sexton, _) = type_sexton(&mut pty, &bash, line);
+    pty.write(b"secret\n");
+    pty.read_until("got:secret");
+    job_status(&mut pty, sexton, "0");
+    pty.write(b"exit\n");
+    bash.wait().assert_code(0);
+}
+
+#[test]
+fn the_other_members_of_a_pipeline_keep_the_terminal() {
+    let dir = TempDir::new();
+    let (mut pty, bash) = interactive_bash(&dir);
+    // The reader starts reading only once COMMAND runs, so after any hand-over to COMMAND.
+    let line = r#""$SEXTON" -- sleep 30 | sh -c 'while [ ! -e "$D/go" ]; do sleep 0.05; done; read x </dev/tty; echo "got:$x"'"#;
+    let (_, child) = type_sexton(&mut pty, &bash, line);
+    util::wait_until("COMMAND to run", || {
+        util::stat(child).is_some_and(|s| s.comm == "sleep")
+    });
+    std::fs::write(dir.join("go"), "").unwrap();
+    pty.write(b"hello\n");
+    pty.read_until("got:hello");
+}
+
+#[test]
+fn sexton_never_takes_the_terminal_back_from_the_shell() {
+    let dir = TempDir::new();
+    let (mut pty, mut bash) = interactive_bash(&dir);
+    let line = r#""$SEXTON" -- sh -c 'while [ ! -e "$D/go" ]; do sleep 0.05; done'"#;
+    let (sexton, child) = type_sexton(&mut pty, &bash, line);
+    util::wait_until("COMMAND to be the terminal's foreground", || {
+        pty.foreground() == child
+    });
+    // sexton alone stops; bash takes its terminal back, and `bg` leaves it there.
+    assert!(util::send(sexton, libc::SIGSTOP));
+    pty.read_until("Stopped");
+    pty.write(b"bg\n");
+    util::wait_until("sexton to run again", || util::state(sexton) != Some('T'));
+    std::fs::write(dir.join("go"), "").unwrap();
+    job_status(&mut pty, sexton, "0");
+    assert_eq!(pty.foreground(), bash.pid(), "sexton took the terminal");
+    pty.write(b"exit\n");
+    bash.wait().assert_code(0);
+}
+
+/// sexton leading a session of its own on the terminal, with no job-control shell that could
+/// ever continue a stopped command: Ctrl-Z stops COMMAND, sexton continues it (and says
+/// `why`), COMMAND goes on reading, and Ctrl-C still ends it.
+fn a_terminal_stop_is_undone(run: Run, why: &str) {
+    let script = r#"read x; echo "got:$x"; exec sleep 30"#;
+    let (mut pty, mut run) =
+        Pty::open().attach(run.args(["--ctty", SEXTON, "-v", "--", "sh", "-c", script]));
+    let child = run.sexton_child();
+    util::wait_until("COMMAND to be the terminal's foreground", || {
+        pty.foreground() == child
+    });
+    pty.write(b"\x1a");
+    pty.read_until(&format!(
+        "{why}, with no job-control shell to resume it; continuing it"
+    ));
+    pty.write(b"hello\n");
+    pty.read_until("got:hello");
+    util::wait_until("COMMAND to exec sleep", || {
+        util::stat(child).is_some_and(|s| s.comm == "sleep")
+    });
+    pty.write(b"\x03");
+    run.wait().assert_code(130);
+}
+
+#[test]
+fn as_pid_1_a_terminal_stop_is_undone() {
+    // As `docker run -it` starts it: PID 1 of its namespace, leading its session.
+    a_terminal_stop_is_undone(
+        util::direct(["setsid"]).in_pid_namespace(),
+        "sexton is PID 1",
+    );
+}
+
+#[test]
+fn in_an_orphaned_group_a_terminal_stop_is_undone() {
+    // As `script -c sexton ...` starts it: its parent is in another session.
+    a_terminal_stop_is_undone(
+        util::direct(["setsid"]),
+        "sexton's process group is orphaned",
+    );
 }
