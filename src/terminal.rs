@@ -13,8 +13,9 @@
 //!   pipeline (or when sexton's parent shares its group) the command gets it the moment it
 //!   asks for it, by stopping on SIGTTIN or SIGTTOU.
 //! - A terminal stop (TSTP, TTIN, TTOU) of the command stops sexton too when a job-control
-//!   shell can resume it, so the shell sees its job stop; otherwise the command is continued,
-//!   because nothing else ever would.
+//!   shell can resume it, so the shell sees its job stop; otherwise, on a terminal, the
+//!   command is continued, because nothing else ever would. Without a terminal there is no
+//!   Ctrl-Z: a SIGTSTP came from someone who can send SIGCONT, and the command stays stopped.
 //! - While sexton continues the command itself, SIGCONT is not forwarded (`Forwarding::
 //!   hold_continue`): the command is continued only after it has the foreground again, so it
 //!   never resumes in the background of a terminal it was reading.
@@ -39,8 +40,10 @@ pub enum Holder {
     Sexton,
     /// The command's group.
     Command,
-    /// Another group (the shell, another job), or there is no terminal at all.
+    /// Another group: the shell, another job.
     Other,
+    /// sexton has no controlling terminal.
+    Nobody,
 }
 
 impl Terminal {
@@ -120,7 +123,8 @@ fn is_pipe(fd: c_int) -> bool {
 /// What sexton does when its command stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Leave it stopped: whoever stopped it continues it (`kill -STOP`, a debugger).
+    /// Leave it stopped: whoever stopped it continues it (`kill -STOP`, a debugger, or a
+    /// `kill -TSTP` where there is no terminal).
     Leave,
     /// It wants a terminal another group holds, and only a job-control shell could give it:
     /// continuing it would only stop it again.
@@ -142,7 +146,9 @@ pub fn on_stop(sig: Signal, holder: Holder, job_control: bool) -> Action {
         // would in sexton's group. Its own group holding it means the stop is old news.
         Holder::Sexton | Holder::Command if wants_terminal => Action::Continue,
         _ if job_control => Action::Suspend,
-        Holder::Other if wants_terminal => Action::Stuck,
+        _ if wants_terminal => Action::Stuck,
+        // No terminal, so no Ctrl-Z: someone sent SIGTSTP, and can send SIGCONT.
+        Holder::Nobody => Action::Leave,
         _ => Action::Continue,
     }
 }
@@ -172,7 +178,7 @@ impl<'a> Jobs<'a> {
         let terminal = Terminal::open();
         let holder = terminal
             .as_ref()
-            .map_or(Holder::Other, |t| t.holder(self.command));
+            .map_or(Holder::Nobody, |t| t.holder(self.command));
         let parent = shell_parent();
         let wants = wants_foreground(sig, holder);
         let command = self.command;
@@ -288,7 +294,12 @@ fn ids_in_stat(stat: &str) -> Option<Ids> {
 mod tests {
     use super::*;
 
-    const HOLDERS: [Holder; 3] = [Holder::Sexton, Holder::Command, Holder::Other];
+    const HOLDERS: [Holder; 4] = [
+        Holder::Sexton,
+        Holder::Command,
+        Holder::Other,
+        Holder::Nobody,
+    ];
 
     #[test]
     fn only_a_job_of_its_own_hands_over_at_start() {
@@ -305,8 +316,12 @@ mod tests {
     fn ctrl_z_stops_the_job_under_a_shell_and_is_undone_without() {
         for holder in HOLDERS {
             assert_eq!(on_stop(Signal::TSTP, holder, true), Action::Suspend);
+        }
+        for holder in [Holder::Sexton, Holder::Command, Holder::Other] {
             assert_eq!(on_stop(Signal::TSTP, holder, false), Action::Continue);
         }
+        // Without a terminal there is no Ctrl-Z: whoever sent SIGTSTP continues the command.
+        assert_eq!(on_stop(Signal::TSTP, Holder::Nobody, false), Action::Leave);
     }
 
     #[test]
@@ -317,9 +332,11 @@ mod tests {
                     assert_eq!(on_stop(sig, holder, job_control), Action::Continue);
                 }
             }
-            assert_eq!(on_stop(sig, Holder::Other, true), Action::Suspend);
-            assert_eq!(on_stop(sig, Holder::Other, false), Action::Stuck);
-            assert!(wants_foreground(sig, Holder::Other));
+            for holder in [Holder::Other, Holder::Nobody] {
+                assert_eq!(on_stop(sig, holder, true), Action::Suspend);
+                assert_eq!(on_stop(sig, holder, false), Action::Stuck);
+                assert!(wants_foreground(sig, holder));
+            }
         }
     }
 

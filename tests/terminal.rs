@@ -446,3 +446,24 @@ fn in_an_orphaned_group_a_terminal_stop_is_undone() {
         "sexton's process group is orphaned",
     );
 }
+
+#[test]
+fn without_a_terminal_a_sigtstp_stops_command_until_sigcont() {
+    // No terminal, so no Ctrl-Z: whoever sent SIGTSTP is there to send SIGCONT.
+    let mut run = sexton(["-vv", "--", "sleep", "30"])
+        .in_pid_namespace()
+        .spawn();
+    let child = run.sexton_child();
+    util::wait_until("sleep to run", || {
+        util::stat(child).is_some_and(|s| s.comm == "sleep")
+    });
+    run.signal(SIGTSTP);
+    util::wait_until("sexton to see COMMAND stop", || {
+        run.stderr().contains("was stopped by SIGTSTP")
+    });
+    assert_eq!(util::state(child), Some('T'), "COMMAND was continued");
+    run.signal(SIGCONT);
+    util::wait_until("COMMAND to continue", || util::state(child) != Some('T'));
+    run.signal(libc::SIGTERM);
+    run.wait().assert_code(143);
+}
