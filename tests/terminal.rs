@@ -114,14 +114,26 @@ impl Pty {
     fn foreground(&self) -> i32 {
         nix::unistd::tcgetpgrp(&self.master).map_or(0, |pgrp| pgrp.as_raw())
     }
+
+    /// Types `line` for COMMAND, which reads it and echoes `got:LINE`, and waits for that.
+    fn answer(&mut self, line: &str) {
+        self.write(format!("{line}\n").as_bytes());
+        self.read_until(&format!("got:{line}"));
+    }
+
+    /// Waits until COMMAND's group (led by `child`) is the terminal's foreground.
+    fn wait_for_foreground(&self, child: i32) {
+        util::wait_until("COMMAND to be the terminal's foreground", || {
+            self.foreground() == child
+        });
+    }
 }
 
 #[test]
 fn the_command_can_read_the_terminal() {
     let (mut pty, mut run) =
         Pty::open().start(sexton(["sh", "-c", r#"read line; echo "got:$line""#]));
-    pty.write(b"hello\n");
-    pty.read_until("got:hello");
+    pty.answer("hello");
     run.wait().assert_code(0);
 }
 
@@ -129,9 +141,7 @@ fn the_command_can_read_the_terminal() {
 fn the_command_is_the_foreground_and_ctrl_c_reaches_it() {
     let (mut pty, mut run) = Pty::open().start(sexton(["sleep", "30"]));
     let child = run.sexton_child();
-    util::wait_until("COMMAND to be the terminal's foreground", || {
-        pty.foreground() == child
-    });
+    pty.wait_for_foreground(child);
     assert_eq!(
         util::stat(child).unwrap().pgrp,
         child,
@@ -272,13 +282,17 @@ fn job_status(pty: &mut Pty, sexton: i32, status: &str) {
     pty.read_until(&format!("rc={status}\r\n"));
 }
 
+/// Has `bash` exit, as it does when all went well.
+fn exit(pty: &mut Pty, bash: &mut Proc) {
+    pty.write(b"exit\n");
+    bash.wait().assert_code(0);
+}
+
 /// `sexton -- sleep 30` in the foreground of bash, then Ctrl-Z: bash has its prompt back.
 fn ctrl_z_in_bash(dir: &TempDir) -> (Pty, Proc, i32, i32) {
     let (mut pty, bash) = interactive_bash(dir);
     let (sexton, child) = type_sexton(&mut pty, &bash, r#""$SEXTON" -- sleep 30"#);
-    util::wait_until("COMMAND to be the terminal's foreground", || {
-        pty.foreground() == child
-    });
+    pty.wait_for_foreground(child);
     pty.write(b"\x1a");
     pty.read_until("Stopped");
     assert_eq!(util::state(sexton), Some('T'), "sexton did not stop");
@@ -307,8 +321,7 @@ fn ctrl_z_stops_the_job_and_fg_resumes_it_in_the_foreground() {
     fg(&mut pty);
     pty.write(b"\x03");
     job_status(&mut pty, sexton, "130");
-    pty.write(b"exit\n");
-    bash.wait().assert_code(0);
+    exit(&mut pty, &mut bash);
 }
 
 #[test]
@@ -329,8 +342,7 @@ fn bg_resumes_the_stopped_job_in_the_background() {
     // The job's status is sexton's: COMMAND's SIGTERM.
     pty.write(b"kill %1; wait %1; echo \"rc=$?\"\n");
     pty.read_until("rc=143\r\n");
-    pty.write(b"exit\n");
-    bash.wait().assert_code(0);
+    exit(&mut pty, &mut bash);
 }
 
 #[test]
@@ -344,14 +356,10 @@ fn a_job_started_with_ampersand_reads_the_terminal_after_fg() {
         util::state(sexton) == Some('T')
     });
     pty.write(b"fg\n");
-    util::wait_until("COMMAND to be the terminal's foreground", || {
-        pty.foreground() == child
-    });
-    pty.write(b"hello\n");
-    pty.read_until("got:hello");
+    pty.wait_for_foreground(child);
+    pty.answer("hello");
     job_status(&mut pty, sexton, "0");
-    pty.write(b"exit\n");
-    bash.wait().assert_code(0);
+    exit(&mut pty, &mut bash);
 }
 
 #[test]
@@ -362,11 +370,9 @@ fn a_prompt_on_dev_tty_with_stdin_a_pipe_gets_the_terminal() {
     let (mut pty, mut bash) = interactive_bash(&dir);
     let line = r#"echo | "$SEXTON" -- sh -c 'stty -echo </dev/tty; read x </dev/tty; stty echo </dev/tty; echo "got:$x"'"#;
     let (sexton, _) = type_sexton(&mut pty, &bash, line);
-    pty.write(b"secret\n");
-    pty.read_until("got:secret");
+    pty.answer("secret");
     job_status(&mut pty, sexton, "0");
-    pty.write(b"exit\n");
-    bash.wait().assert_code(0);
+    exit(&mut pty, &mut bash);
 }
 
 #[test]
@@ -380,8 +386,7 @@ fn the_other_members_of_a_pipeline_keep_the_terminal() {
         util::stat(child).is_some_and(|s| s.comm == "sleep")
     });
     std::fs::write(dir.join("go"), "").unwrap();
-    pty.write(b"hello\n");
-    pty.read_until("got:hello");
+    pty.answer("hello");
 }
 
 #[test]
@@ -390,9 +395,7 @@ fn sexton_never_takes_the_terminal_back_from_the_shell() {
     let (mut pty, mut bash) = interactive_bash(&dir);
     let line = r#""$SEXTON" -- sh -c 'while [ ! -e "$D/go" ]; do sleep 0.05; done'"#;
     let (sexton, child) = type_sexton(&mut pty, &bash, line);
-    util::wait_until("COMMAND to be the terminal's foreground", || {
-        pty.foreground() == child
-    });
+    pty.wait_for_foreground(child);
     // sexton alone stops; bash takes its terminal back, and `bg` leaves it there.
     assert!(util::send(sexton, libc::SIGSTOP));
     pty.read_until("Stopped");
@@ -401,8 +404,7 @@ fn sexton_never_takes_the_terminal_back_from_the_shell() {
     std::fs::write(dir.join("go"), "").unwrap();
     job_status(&mut pty, sexton, "0");
     assert_eq!(pty.foreground(), bash.pid(), "sexton took the terminal");
-    pty.write(b"exit\n");
-    bash.wait().assert_code(0);
+    exit(&mut pty, &mut bash);
 }
 
 /// sexton leading a session of its own on the terminal, with no job-control shell that could
@@ -413,15 +415,12 @@ fn a_terminal_stop_is_undone(run: Run, why: &str) {
     let (mut pty, mut run) =
         Pty::open().attach(run.args(["--ctty", SEXTON, "-v", "--", "sh", "-c", script]));
     let child = run.sexton_child();
-    util::wait_until("COMMAND to be the terminal's foreground", || {
-        pty.foreground() == child
-    });
+    pty.wait_for_foreground(child);
     pty.write(b"\x1a");
     pty.read_until(&format!(
         "{why}, with no job-control shell to resume it; continuing it"
     ));
-    pty.write(b"hello\n");
-    pty.read_until("got:hello");
+    pty.answer("hello");
     util::wait_until("COMMAND to exec sleep", || {
         util::stat(child).is_some_and(|s| s.comm == "sleep")
     });
