@@ -67,21 +67,18 @@ impl Terminal {
         self.0.as_raw_fd()
     }
 
-    /// Who holds the foreground; `command` is the command's group.
-    pub fn holder(&self, command: Pid) -> Holder {
+    /// Who holds the foreground; `command` is the command's group, once there is one.
+    fn holder(&self, command: Option<Pid>) -> Holder {
         match tcgetpgrp(&self.0) {
             Ok(pgrp) if pgrp == getpgrp() => Holder::Sexton,
-            Ok(pgrp) if pgrp == command => Holder::Command,
+            Ok(pgrp) if Some(pgrp) == command => Holder::Command,
             _ => Holder::Other,
         }
     }
 
     /// Whether the command gets the foreground before it execs; see [`at_start`].
     pub fn hand_over_at_start(&self) -> bool {
-        let holder = match tcgetpgrp(&self.0) {
-            Ok(pgrp) if pgrp == getpgrp() => Holder::Sexton,
-            _ => Holder::Other,
-        };
+        let holder = self.holder(None);
         at_start(holder, getpgrp() == getpid(), is_pipe(libc::STDOUT_FILENO))
     }
 
@@ -99,7 +96,8 @@ impl Terminal {
 /// still holds it, so a shell without job control finds its terminal as it left it. A shell
 /// that took it back meanwhile (`kill -STOP` sexton, then `bg`) keeps it.
 pub fn give_back(command: Pid) {
-    if let Some(terminal) = Terminal::open().filter(|t| t.holder(command) == Holder::Command) {
+    if let Some(terminal) = Terminal::open().filter(|t| t.holder(Some(command)) == Holder::Command)
+    {
         terminal.hand_to(getpgrp());
     }
 }
@@ -178,16 +176,16 @@ impl<'a> Jobs<'a> {
         let terminal = Terminal::open();
         let holder = terminal
             .as_ref()
-            .map_or(Holder::Nobody, |t| t.holder(self.command));
-        let parent = shell_parent();
+            .map_or(Holder::Nobody, |t| t.holder(Some(self.command)));
+        let no_shell = no_job_control();
+        let why = no_shell.unwrap_or_default();
         let wants = wants_foreground(sig, holder);
         let command = self.command;
-        match on_stop(sig, holder, parent.is_ok()) {
+        match on_stop(sig, holder, no_shell.is_none()) {
             Action::Leave => log::debug!("command (pid {command}) was stopped by {sig}"),
             Action::Stuck => log::info!(
                 "command (pid {command}) was stopped by {sig}: it wants the terminal, which \
-                 another process group holds, and {}; it stays stopped until it gets SIGCONT",
-                parent.unwrap_err()
+                 another process group holds, and {why}; it stays stopped until it gets SIGCONT"
             ),
             Action::Suspend => {
                 drop(terminal);
@@ -198,11 +196,10 @@ impl<'a> Jobs<'a> {
                 self.forwarding.hold_continue(false);
             }
             Action::Continue => {
-                match parent {
-                    Err(why) if sig == Signal::TSTP => log::info!(
+                if no_shell.is_some() && sig == Signal::TSTP {
+                    log::info!(
                         "command (pid {command}) was stopped by {sig} and {why}; continuing it"
-                    ),
-                    _ => {}
+                    );
                 }
                 self.resume(terminal, wants);
             }
@@ -220,7 +217,7 @@ impl<'a> Jobs<'a> {
     /// Continues the command, in the foreground if it `wants` it and sexton's group holds it
     /// (after `fg`, not after `bg`).
     fn resume(&self, terminal: Option<Terminal>, wants: bool) {
-        let ours = |t: &Terminal| wants && t.holder(self.command) == Holder::Sexton;
+        let ours = |t: &Terminal| wants && t.holder(Some(self.command)) == Holder::Sexton;
         if let Some(terminal) = terminal.filter(ours) {
             terminal.hand_to(self.command);
         }
@@ -228,11 +225,11 @@ impl<'a> Jobs<'a> {
     }
 }
 
-/// Whether a job-control shell can resume sexton: Ok if sexton's process group is not
-/// orphaned, else why not.
-fn shell_parent() -> Result<(), &'static str> {
-    if getppid().as_raw() == 0 {
-        return Err("sexton is PID 1, with no job-control shell to resume it");
+/// Why no job-control shell can resume sexton, if none can: sexton's process group is
+/// orphaned (as PID 1 it always is: its parent is outside its PID namespace).
+fn no_job_control() -> Option<&'static str> {
+    if getpid().as_raw() == 1 {
+        return Some("sexton is PID 1, with no job-control shell to resume it");
     }
     let me = Ids {
         ppid: getppid().as_raw(),
@@ -240,11 +237,9 @@ fn shell_parent() -> Result<(), &'static str> {
         // SAFETY: getsid(0) asks for the caller's own session and cannot fail.
         session: unsafe { libc::getsid(0) },
     };
-    if leads_outside(me, ids_of) {
-        Ok(())
-    } else {
-        Err("sexton's process group is orphaned, with no job-control shell to resume it")
-    }
+    // A parent outside sexton's PID namespace shows as pid 0: no ids, so orphaned.
+    (!leads_outside(me, ids_of))
+        .then_some("sexton's process group is orphaned, with no job-control shell to resume it")
 }
 
 /// The ids of a process that job control depends on.
