@@ -250,7 +250,7 @@ pub fn on_parent_death(sig: Signal, parent: Pid) -> Result<(), Error> {
 }
 
 /// Returns `sig`'s handler, after setting it to `new` if one is given.
-fn disposition(sig: Signal, new: Option<libc::sighandler_t>) -> libc::sighandler_t {
+pub fn disposition(sig: Signal, new: Option<libc::sighandler_t>) -> libc::sighandler_t {
     // SAFETY: an all-zero sigaction is valid: empty mask, no flags.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
     let mut act = ptr::null();

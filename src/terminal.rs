@@ -28,7 +28,7 @@ use nix::libc::{self, c_int};
 use nix::unistd::{Pid, getpgrp, getpid, getppid, tcgetpgrp, tcsetpgrp};
 
 use crate::forward::{self, Forwarding};
-use crate::signal::Signal;
+use crate::signal::{Set, Signal};
 
 /// sexton's controlling terminal, open for one decision.
 pub struct Terminal(OwnedFd);
@@ -191,7 +191,7 @@ impl<'a> Jobs<'a> {
                 drop(terminal);
                 log::debug!("command (pid {command}) was stopped by {sig}; stopping sexton");
                 self.forwarding.hold_continue(true);
-                self.suspend();
+                suspend(sig);
                 self.resume(Terminal::open(), wants);
                 self.forwarding.hold_continue(false);
             }
@@ -206,14 +206,6 @@ impl<'a> Jobs<'a> {
         }
     }
 
-    /// Stops sexton, as the shell's job; returns once the shell has continued it (`fg` or
-    /// `bg`). SIGSTOP, since sexton takes TSTP for the forwarder and ignores TTIN and TTOU.
-    fn suspend(&self) {
-        // Every thread stops before kill(2) returns to this one, and it returns only once
-        // sexton is continued.
-        forward::send(getpid().as_raw(), Signal::STOP);
-    }
-
     /// Continues the command, in the foreground if it `wants` it and sexton's group holds it
     /// (after `fg`, not after `bg`).
     fn resume(&self, terminal: Option<Terminal>, wants: bool) {
@@ -223,6 +215,32 @@ impl<'a> Jobs<'a> {
         }
         forward::send(-self.command.as_raw(), Signal::CONT);
     }
+}
+
+/// Stops sexton with `sig`, the signal that stopped the command, so the shell reports the job
+/// as it would the command alone (`Stopped(SIGTTIN)`); returns once the shell has continued
+/// it (`fg` or `bg`). The signal goes to this thread alone, with its default action for the
+/// moment: the forwarder, which takes SIGTSTP, never sees it, and sexton ignores TTIN and TTOU
+/// otherwise. Should sexton's group be orphaned after all, the kernel discards the stop and
+/// sexton goes straight on to continue the command: it can never stay stopped for good.
+fn suspend(sig: Signal) {
+    let handler = forward::disposition(sig, Some(libc::SIG_DFL));
+    let only = Set::from_iter([sig]).to_sigset();
+    let mut mask = Set::default().to_sigset();
+    // SAFETY: both sets are initialised; tgkill(2) takes plain integers naming this thread.
+    // The stop takes effect before tgkill returns to user space, so the mask and handler are
+    // restored only once sexton is continued.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &only, &mut mask);
+        libc::syscall(
+            libc::SYS_tgkill,
+            libc::getpid(),
+            libc::gettid(),
+            sig.number(),
+        );
+        libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
+    }
+    forward::disposition(sig, Some(handler));
 }
 
 /// Why no job-control shell can resume sexton, if none can: sexton's process group is
@@ -339,7 +357,10 @@ mod tests {
     fn other_stops_are_left_alone() {
         for holder in HOLDERS {
             for job_control in [true, false] {
-                assert_eq!(on_stop(Signal::STOP, holder, job_control), Action::Leave);
+                assert_eq!(
+                    on_stop(Signal::new(libc::SIGSTOP).unwrap(), holder, job_control),
+                    Action::Leave
+                );
             }
         }
     }

@@ -253,13 +253,21 @@ fn a_background_sexton_leaves_the_terminal_alone() {
 }
 
 /// An interactive bash on the terminal, as a terminal emulator starts one: a session leader
-/// with job control. Without line editing, so what the test types is read line by line.
+/// with job control. Without line editing, so what the test types is read line by line; in
+/// POSIX mode, so it names the signal that stopped a job: `Stopped(SIGTSTP)`.
 fn interactive_bash(dir: &TempDir) -> (Pty, Proc) {
     let (mut pty, run) = Pty::open().start(
-        util::direct(["bash", "--norc", "--noprofile", "--noediting", "-i"])
-            .env("PS1", "$ ")
-            .env("SEXTON", SEXTON)
-            .dir(dir),
+        util::direct([
+            "bash",
+            "--norc",
+            "--noprofile",
+            "--noediting",
+            "--posix",
+            "-i",
+        ])
+        .env("PS1", "$ ")
+        .env("SEXTON", SEXTON)
+        .dir(dir),
     );
     pty.read_until("$ ");
     (pty, run)
@@ -294,7 +302,7 @@ fn ctrl_z_in_bash(dir: &TempDir) -> (Pty, Proc, i32, i32) {
     let (sexton, child) = type_sexton(&mut pty, &bash, r#""$SEXTON" -- sleep 30"#);
     pty.wait_for_foreground(child);
     pty.write(b"\x1a");
-    pty.read_until("Stopped");
+    pty.read_until("Stopped(SIGTSTP)");
     assert_eq!(util::state(sexton), Some('T'), "sexton did not stop");
     assert_eq!(
         pty.foreground(),
@@ -317,7 +325,7 @@ fn ctrl_z_stops_the_job_and_fg_resumes_it_in_the_foreground() {
     fg(&mut pty);
     // A SIGTSTP sent to sexton stops the job as Ctrl-Z does.
     assert!(util::send(sexton, SIGTSTP));
-    pty.read_until("Stopped");
+    pty.read_until("Stopped(SIGTSTP)");
     fg(&mut pty);
     pty.write(b"\x03");
     job_status(&mut pty, sexton, "130");
@@ -351,10 +359,12 @@ fn a_job_started_with_ampersand_reads_the_terminal_after_fg() {
     let (mut pty, mut bash) = interactive_bash(&dir);
     let line = r#""$SEXTON" -- sh -c 'read x; echo "got:$x"' &"#;
     let (sexton, child) = type_sexton(&mut pty, &bash, line);
-    // COMMAND reads in the background and stops: so does its job.
+    // COMMAND reads in the background and stops: so does its job, as COMMAND alone would.
     util::wait_until("sexton to stop with COMMAND", || {
         util::state(sexton) == Some('T')
     });
+    pty.write(b"jobs\n");
+    pty.read_until("Stopped(SIGTTIN)");
     pty.write(b"fg\n");
     pty.wait_for_foreground(child);
     pty.answer("hello");
@@ -398,7 +408,7 @@ fn sexton_never_takes_the_terminal_back_from_the_shell() {
     pty.wait_for_foreground(child);
     // sexton alone stops; bash takes its terminal back, and `bg` leaves it there.
     assert!(util::send(sexton, libc::SIGSTOP));
-    pty.read_until("Stopped");
+    pty.read_until("Stopped(SIGSTOP)");
     pty.write(b"bg\n");
     util::wait_until("sexton to run again", || util::state(sexton) != Some('T'));
     std::fs::write(dir.join("go"), "").unwrap();
