@@ -227,15 +227,15 @@ fn suspend(sig: Signal) {
     let handler = forward::disposition(sig, Some(libc::SIG_DFL));
     let only = Set::from_iter([sig]).to_sigset();
     let mut mask = Set::default().to_sigset();
-    // SAFETY: both sets are initialised; tgkill(2) takes plain integers naming this thread.
-    // The stop takes effect before tgkill returns to user space, so the mask and handler are
-    // restored only once sexton is continued.
+    // SAFETY: both sets are initialised; gettid(2) and tgkill(2) take plain integers, which
+    // name this thread. The stop takes effect before tgkill returns to user space, so the mask
+    // and the handler are restored only once sexton is continued.
     unsafe {
         libc::pthread_sigmask(libc::SIG_UNBLOCK, &only, &mut mask);
         libc::syscall(
             libc::SYS_tgkill,
             libc::getpid(),
-            libc::gettid(),
+            libc::syscall(libc::SYS_gettid),
             sig.number(),
         );
         libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
