@@ -92,6 +92,7 @@ fn with_defaults(command: Vec<OsString>) -> Cli {
         grace: Duration::from_secs(5),
         single_child: false,
         rewrite: Vec::new(),
+        delay: Vec::new(),
         remap_exit: Vec::new(),
         pdeathsig: None,
         warn_on_reap: false,
@@ -115,10 +116,11 @@ fn command_start(args: &[OsString]) -> Option<usize> {
 }
 
 /// The variables clap reads options from (a test checks the list against the flags).
-const OPTION_VARS: [&str; 9] = [
+const OPTION_VARS: [&str; 10] = [
     "SEXTON_GRACE",
     "SEXTON_SINGLE_CHILD",
     "SEXTON_REWRITE",
+    "SEXTON_DELAY",
     "SEXTON_REMAP_EXIT",
     "SEXTON_PDEATHSIG",
     "SEXTON_WARN_ON_REAP",

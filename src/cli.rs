@@ -7,7 +7,7 @@ use clap::builder::FalseyValueParser;
 use clap::{ArgAction, Parser};
 
 use crate::seconds;
-use crate::signal::{Rewrite, Signal, parse_pdeathsig, parse_rewrite};
+use crate::signal::{Delay, Rewrite, Signal, parse_delay, parse_pdeathsig, parse_rewrite};
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -56,6 +56,18 @@ pub struct Cli {
         value_parser = parse_rewrite
     )]
     pub rewrite: Vec<Rewrite>,
+
+    /// Hold SIGNAL for SECONDS before forwarding it, so a load balancer can drain; other
+    /// signals pass meanwhile, and a second SIGNAL is forwarded at once. Repeatable
+    #[arg(
+        short = 'd',
+        long,
+        env = "SEXTON_DELAY",
+        value_name = "SIGNAL:SECONDS",
+        value_delimiter = ',',
+        value_parser = parse_delay
+    )]
+    pub delay: Vec<Delay>,
 
     /// Exit 0 when COMMAND's exit status is CODE (128+N for signal N); repeatable [tini -e]
     #[arg(

@@ -10,6 +10,9 @@
 //!   them. The main thread is never interrupted and only reaps. Waking a waiting thread is the
 //!   cheapest way from a signal's arrival to the `kill`: a handler would pay for a signal
 //!   frame and `sigreturn` on every signal.
+//! - `-d SIGNAL:SECONDS` holds SIGNAL that long before forwarding it; other signals pass at
+//!   once, and a second SIGNAL releases it at once. Only while a signal is held does the
+//!   forwarder sleep with a timeout: otherwise nothing wakes sexton but a signal.
 //! - The forwarder owns what it needs (the set it takes, the routes, the target), moved into
 //!   its thread; the only state it shares is the stop flag of [`Forwarding::stop`], after
 //!   which it sends nothing: the child is reaped and its pid may belong to another process,
@@ -26,6 +29,7 @@ use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::libc::{self, c_int, sigset_t};
@@ -187,13 +191,44 @@ impl Aim {
 }
 
 impl Forwarder {
-    /// Takes the signals it forwards one by one and sends each on.
+    /// Takes the signals it forwards one by one and sends each on, holding those `-d` names.
+    /// It sleeps with a timeout only while it holds a signal.
     fn run(self) {
+        let mut holds = Holds::default();
         loop {
-            // SAFETY: `taken` is an initialised sigset_t; the info pointer may be null.
-            let sig = unsafe { libc::sigwaitinfo(&self.taken, ptr::null_mut()) };
-            if let Some(sig) = Signal::new(sig) {
+            let sig = match holds.next_due() {
+                // SAFETY: `taken` is an initialised sigset_t; the info pointer may be null.
+                None => unsafe { libc::sigwaitinfo(&self.taken, ptr::null_mut()) },
+                Some(due) => {
+                    let timeout = timespec(due.saturating_duration_since(Instant::now()));
+                    // SAFETY: as above, and `timeout` is a valid timespec. A timeout returns
+                    // -1 (EAGAIN), which is no signal.
+                    unsafe { libc::sigtimedwait(&self.taken, ptr::null_mut(), &timeout) }
+                }
+            };
+            let sig = Signal::new(sig);
+            if let Some(sig) =
+                sig.filter(|&sig| holds.is_empty() && self.routes.delay(sig).is_none())
+            {
+                // The usual case, without a clock.
                 self.forward(sig);
+                continue;
+            }
+            let now = Instant::now();
+            for due in holds.take_due(now) {
+                log::info!("held {due} long enough; forwarding it");
+                self.forward(due);
+            }
+            let Some(sig) = sig else { continue };
+            match holds.arrive(sig, self.routes.delay(sig), now) {
+                Arrival::Forward => self.forward(sig),
+                Arrival::Again => {
+                    log::info!("{sig} came again while held; forwarding it now");
+                    self.forward(sig);
+                }
+                Arrival::Held(by) => log::info!(
+                    "holding {sig} for {by:?} before forwarding it (send it again to forward it now)"
+                ),
             }
         }
     }
@@ -220,6 +255,65 @@ impl Forwarder {
         } else {
             log::debug!("forwarded {sig} as {to}");
         }
+    }
+}
+
+/// What becomes of a signal that arrives.
+#[derive(Debug, PartialEq, Eq)]
+enum Arrival {
+    /// Forward it now: no `-d` for it.
+    Forward,
+    /// It is held for this long.
+    Held(Duration),
+    /// It was held already: the second one releases it at once (an impatient operator wins).
+    Again,
+}
+
+/// The signals held by `-d`, each with the moment it is due, in the order they arrived.
+#[derive(Default)]
+struct Holds(Vec<(Signal, Instant)>);
+
+impl Holds {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `sig`, which `-d` holds for `delay`, arrived at `now`.
+    fn arrive(&mut self, sig: Signal, delay: Option<Duration>, now: Instant) -> Arrival {
+        let Some(delay) = delay else {
+            return Arrival::Forward;
+        };
+        match self.0.iter().position(|&(held, _)| held == sig) {
+            Some(i) => {
+                self.0.remove(i);
+                Arrival::Again
+            }
+            None => {
+                self.0.push((sig, now + delay));
+                Arrival::Held(delay)
+            }
+        }
+    }
+
+    /// When the next held signal is due, if one is held.
+    fn next_due(&self) -> Option<Instant> {
+        self.0.iter().map(|&(_, due)| due).min()
+    }
+
+    /// Takes out the signals due by `now`, in the order they arrived.
+    fn take_due(&mut self, now: Instant) -> Vec<Signal> {
+        let (due, held) = self.0.iter().partition(|&&(_, due)| due <= now);
+        self.0 = held;
+        due.into_iter().map(|(sig, _)| sig).collect()
+    }
+}
+
+fn timespec(duration: Duration) -> libc::timespec {
+    libc::timespec {
+        // 68 years where `time_t` is 32 bits: long enough to wait for anything.
+        tv_sec: duration.as_secs().try_into().unwrap_or(i32::MAX.into()),
+        // Under a billion: it fits the 32-bit `c_long` of 32-bit platforms.
+        tv_nsec: duration.subsec_nanos() as libc::c_long,
     }
 }
 
@@ -264,5 +358,63 @@ pub fn disposition(sig: Signal, new: Option<libc::sighandler_t>) -> libc::sighan
     unsafe {
         libc::sigaction(sig.number(), act, old.as_mut_ptr());
         old.assume_init().sa_sigaction
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn signals_without_a_delay_pass_at_once() {
+        let mut holds = Holds::default();
+        assert_eq!(
+            holds.arrive(Signal::TERM, None, Instant::now()),
+            Arrival::Forward
+        );
+        assert!(holds.is_empty() && holds.next_due().is_none());
+    }
+
+    #[test]
+    fn a_held_signal_is_due_after_its_delay() {
+        let mut holds = Holds::default();
+        let t0 = Instant::now();
+        assert_eq!(
+            holds.arrive(Signal::TERM, Some(2 * SECOND), t0),
+            Arrival::Held(2 * SECOND)
+        );
+        assert_eq!(
+            holds.arrive(Signal::INT, Some(SECOND), t0 + SECOND / 2),
+            Arrival::Held(SECOND)
+        );
+        assert_eq!(holds.next_due(), Some(t0 + 3 * SECOND / 2));
+        assert!(holds.take_due(t0 + SECOND).is_empty());
+        assert_eq!(holds.take_due(t0 + 2 * SECOND), [Signal::TERM, Signal::INT]);
+        assert!(holds.is_empty());
+    }
+
+    #[test]
+    fn a_second_one_releases_it_at_once() {
+        let mut holds = Holds::default();
+        let t0 = Instant::now();
+        holds.arrive(Signal::TERM, Some(5 * SECOND), t0);
+        assert_eq!(
+            holds.arrive(Signal::TERM, Some(5 * SECOND), t0 + SECOND),
+            Arrival::Again
+        );
+        assert!(holds.is_empty());
+        // And the next one is held again.
+        assert_eq!(
+            holds.arrive(Signal::TERM, Some(5 * SECOND), t0 + 2 * SECOND),
+            Arrival::Held(5 * SECOND)
+        );
+    }
+
+    #[test]
+    fn timespecs_keep_fractions() {
+        let t = timespec(Duration::from_millis(2500));
+        assert_eq!((t.tv_sec, t.tv_nsec), (2, 500_000_000));
     }
 }

@@ -6,6 +6,7 @@
 // Unit tests are built without `main`, so what only `main` reaches looks unused to them.
 #![cfg_attr(test, allow(dead_code))]
 
+mod activation;
 mod args;
 mod cli;
 mod environ;
@@ -15,6 +16,7 @@ mod forward;
 mod logging;
 mod pidfd;
 mod reap;
+mod release;
 mod run;
 mod seconds;
 mod shutdown;

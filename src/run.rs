@@ -15,7 +15,7 @@ use crate::reap::Reaper;
 use crate::shutdown::{self, Scope};
 use crate::signal::{Routes, Signal};
 use crate::terminal::{self, Jobs, Terminal};
-use crate::{logging, spawn};
+use crate::{logging, release, spawn};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
     let startup = forward::shield();
@@ -41,12 +41,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
             terminal.as_ref().map(Terminal::fd),
         )?
     };
+    // Before anything of sexton's own is opened: see `release`.
+    release::inherited();
     let target = if cli.single_child {
         Target::Child(child)
     } else {
         Target::Group(child)
     };
-    let forwarding = match forward::start(&startup, target, Routes::new(&cli.rewrite)) {
+    let forwarding = match forward::start(&startup, target, Routes::new(&cli.rewrite, &cli.delay)) {
         Ok(forwarding) => forwarding,
         Err(err) => {
             // A child that no signal could reach would outlive `docker stop`: take it down.

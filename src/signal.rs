@@ -1,4 +1,5 @@
-//! Signals as values: numbers, names, the command line's signal rules, and sets of signals.
+//! Signals as values: numbers, names, the command line's signal rules (`-r`, `-d`), and sets
+//! of signals.
 //! Nothing here touches sexton's process state; `forward` does.
 //!
 //! Invariants:
@@ -10,8 +11,11 @@
 
 use std::fmt;
 use std::mem::MaybeUninit;
+use std::time::Duration;
 
 use nix::libc::{self, c_int, sigset_t};
+
+use crate::seconds;
 
 /// The highest signal number on any Linux platform (MIPS: SIGRTMAX is 127).
 pub const MAX: usize = 127;
@@ -171,27 +175,63 @@ pub fn parse_rewrite(text: &str) -> Result<Rewrite, String> {
     Ok(Rewrite { from, to })
 }
 
-/// What each forwarded signal is sent on as, from the `-r` rules: built once per run.
+/// One `-d SIGNAL:SECONDS` rule: hold `sig` that long before forwarding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delay {
+    pub sig: Signal,
+    pub by: Duration,
+}
+
+/// Parses `SIGNAL:SECONDS`, fractions allowed.
+pub fn parse_delay(text: &str) -> Result<Delay, String> {
+    let (sig, by) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not SIGNAL:SECONDS, e.g. TERM:5 or TERM:0.5"))?;
+    let sig = parse_signal(sig)?;
+    if !sig.is_forwarded() {
+        return Err(format!("{sig} is never forwarded, so it cannot be delayed"));
+    }
+    Ok(Delay {
+        sig,
+        by: seconds::parse(by)?,
+    })
+}
+
+/// What each forwarded signal is sent on as (`-r`), and how long it is held first (`-d`):
+/// built once per run. The last rule for a signal wins.
 #[derive(Clone, Debug)]
-pub struct Routes([Option<Signal>; MAX]);
+pub struct Routes {
+    to: [Option<Signal>; MAX],
+    delay: [Option<Duration>; MAX],
+}
 
 impl Routes {
-    /// Every signal as itself, except where a rule says otherwise: the last rule for a signal
-    /// wins.
-    pub fn new(rules: &[Rewrite]) -> Routes {
-        let mut routes = [None; MAX];
+    /// Every signal as itself and at once, except where a rule says otherwise.
+    pub fn new(rewrites: &[Rewrite], delays: &[Delay]) -> Routes {
+        let mut routes = Routes {
+            to: [None; MAX],
+            delay: [None; MAX],
+        };
         for sig in Signal::all() {
-            routes[sig.index()] = Some(sig);
+            routes.to[sig.index()] = Some(sig);
         }
-        for rule in rules {
-            routes[rule.from.index()] = rule.to;
+        for rule in rewrites {
+            routes.to[rule.from.index()] = rule.to;
         }
-        Routes(routes)
+        for rule in delays {
+            routes.delay[rule.sig.index()] = Some(rule.by).filter(|by| !by.is_zero());
+        }
+        routes
     }
 
     /// What `sig` is forwarded as; `None` drops it.
     pub fn of(&self, sig: Signal) -> Option<Signal> {
-        self.0[sig.index()]
+        self.to[sig.index()]
+    }
+
+    /// How long `sig` is held before it is forwarded, if at all.
+    pub fn delay(&self, sig: Signal) -> Option<Duration> {
+        self.delay[sig.index()]
     }
 }
 
@@ -368,7 +408,7 @@ mod tests {
             parse_rewrite("INT:0").unwrap(),
             parse_rewrite("TERM:USR1").unwrap(),
         ];
-        let routes = Routes::new(&rules);
+        let routes = Routes::new(&rules, &[]);
         assert_eq!(routes.of(Signal::TERM), Some(sig(libc::SIGUSR1)));
         assert_eq!(routes.of(Signal::INT), None);
         assert_eq!(routes.of(Signal::HUP), Some(Signal::HUP));
@@ -376,6 +416,37 @@ mod tests {
             routes.of(sig(libc::SIGRTMAX())),
             Some(sig(libc::SIGRTMAX()))
         );
+    }
+
+    #[test]
+    fn parses_delays() {
+        let rule = parse_delay("TERM:2.5").unwrap();
+        assert_eq!(
+            (rule.sig, rule.by),
+            (Signal::TERM, Duration::from_millis(2500))
+        );
+        assert_eq!(parse_delay("sigint:0").unwrap().by, Duration::ZERO);
+        for bad in [
+            "TERM", "TERM:", "KILL:5", "CHLD:1", "TERM:-1", "NOPE:1", ":1", "TERM:1s",
+        ] {
+            assert!(parse_delay(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn delays_apply_to_their_signal_only_and_the_last_wins() {
+        let delays = [
+            parse_delay("TERM:5").unwrap(),
+            parse_delay("INT:1").unwrap(),
+            parse_delay("TERM:2").unwrap(),
+            parse_delay("HUP:0").unwrap(),
+        ];
+        let routes = Routes::new(&[parse_rewrite("TERM:QUIT").unwrap()], &delays);
+        assert_eq!(routes.delay(Signal::TERM), Some(Duration::from_secs(2)));
+        assert_eq!(routes.delay(Signal::INT), Some(Duration::from_secs(1)));
+        assert_eq!(routes.delay(Signal::HUP), None);
+        assert_eq!(routes.delay(sig(libc::SIGUSR1)), None);
+        assert_eq!(routes.of(Signal::TERM), Some(sig(libc::SIGQUIT)));
     }
 
     #[test]
