@@ -18,7 +18,8 @@
 //!   which it sends nothing: the child is reaped and its pid may belong to another process,
 //!   and the SIGCONT hold of [`Forwarding::hold_continue`], for job control.
 //! - SIGTTIN, SIGTTOU and SIGPIPE only ever concern sexton's own terminal and pipe I/O, so
-//!   sexton ignores them and can never be stopped or killed by them. The synchronous faults
+//!   sexton ignores them and can never be stopped or killed by them (only `terminal`, to stop
+//!   sexton as its command's job, sends one to itself on purpose). The synchronous faults
 //!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking them would hide a bug.
 //!   Everything else that can be caught is forwarded, realtime signals included, unless the
 //!   launcher ignored it (`nohup sexton ...`): that stays ignored, for sexton and the child.
