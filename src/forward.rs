@@ -15,9 +15,11 @@
 //!   forwarder sleep with a timeout: otherwise nothing wakes sexton but a signal.
 //! - The forwarder owns what it needs (the set it takes, the routes, the target), moved into
 //!   its thread; the only state it shares is the stop flag of [`Forwarding::stop`], after
-//!   which it sends nothing: the child is reaped and its pid may belong to another process.
+//!   which it sends nothing: the child is reaped and its pid may belong to another process,
+//!   and the SIGCONT hold of [`Forwarding::hold_continue`], for job control.
 //! - SIGTTIN, SIGTTOU and SIGPIPE only ever concern sexton's own terminal and pipe I/O, so
-//!   sexton ignores them and can never be stopped or killed by them. The synchronous faults
+//!   sexton ignores them and can never be stopped or killed by them (only `terminal`, to stop
+//!   sexton as its command's job, sends one to itself on purpose). The synchronous faults
 //!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking them would hide a bug.
 //!   Everything else that can be caught is forwarded, realtime signals included, unless the
 //!   launcher ignored it (`nohup sexton ...`): that stays ignored, for sexton and the child.
@@ -26,6 +28,7 @@
 
 use std::mem::MaybeUninit;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -113,6 +116,7 @@ impl Target {
 /// A running forwarder.
 pub struct Forwarding {
     stopped: Arc<Mutex<bool>>,
+    continue_held: Arc<AtomicBool>,
 }
 
 impl Forwarding {
@@ -121,31 +125,43 @@ impl Forwarding {
     pub fn stop(self) {
         *lock(&self.stopped) = true;
     }
+
+    /// While `held`, SIGCONT is not forwarded: sexton continues the command itself once the
+    /// command has the terminal again (`terminal`).
+    pub fn hold_continue(&self, held: bool) {
+        self.continue_held.store(held, Ordering::SeqCst);
+    }
 }
 
 /// Starts the forwarder thread, which takes the signals `startup` left blocked and sends them
 /// to `target` as `routes` say; signals that arrived before are forwarded first.
 pub fn start(startup: &Startup, target: Target, routes: Routes) -> Result<Forwarding, Error> {
     let stopped = Arc::new(Mutex::new(false));
+    let continue_held = Arc::new(AtomicBool::new(false));
     let forwarder = Forwarder {
         taken: startup.taken.to_sigset(),
         routes,
         aim: Aim::new(target),
         stopped: Arc::clone(&stopped),
+        continue_held: Arc::clone(&continue_held),
     };
     thread::start(move || forwarder.run()).map_err(|errno| Error::Sys {
         call: "pthread_create (the signal forwarder)",
         errno,
     })?;
-    Ok(Forwarding { stopped })
+    Ok(Forwarding {
+        stopped,
+        continue_held,
+    })
 }
 
-/// The forwarder thread's state, all its own but the stop flag.
+/// The forwarder thread's state, all its own but the two flags.
 struct Forwarder {
     taken: sigset_t,
     routes: Routes,
     aim: Aim,
     stopped: Arc<Mutex<bool>>,
+    continue_held: Arc<AtomicBool>,
 }
 
 /// How the forwarder reaches its target.
@@ -218,6 +234,10 @@ impl Forwarder {
     }
 
     fn forward(&self, sig: Signal) {
+        if sig == Signal::CONT && self.continue_held.load(Ordering::SeqCst) {
+            log::debug!("held SIGCONT: sexton continues the command itself");
+            return;
+        }
         let Some(to) = self.routes.of(sig) else {
             log::debug!("dropped {sig}");
             return;
@@ -320,7 +340,7 @@ pub fn on_parent_death(sig: Signal, parent: Pid) -> Result<(), Error> {
 }
 
 /// Returns `sig`'s handler, after setting it to `new` if one is given.
-fn disposition(sig: Signal, new: Option<libc::sighandler_t>) -> libc::sighandler_t {
+pub fn disposition(sig: Signal, new: Option<libc::sighandler_t>) -> libc::sighandler_t {
     // SAFETY: an all-zero sigaction is valid: empty mask, no flags.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
     let mut act = ptr::null();

@@ -14,7 +14,7 @@ use crate::forward::{self, Target};
 use crate::reap::Reaper;
 use crate::shutdown::{self, Scope};
 use crate::signal::{Routes, Signal};
-use crate::terminal::Terminal;
+use crate::terminal::{self, Jobs, Terminal};
 use crate::{logging, release, spawn};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
@@ -30,14 +30,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     }
     let reaper = Reaper::new(cli.warn_on_reap);
     let scope = Scope::take_up();
-    let terminal = Terminal::foreground();
     let child = if cli.pause {
         spawn::placeholder()?
     } else {
+        // Open only for the hand-over: sexton keeps no descriptor of the terminal.
+        let terminal = Terminal::open().filter(Terminal::hand_over_at_start);
         spawn::command(
             std::mem::take(&mut cli.command),
             &startup,
-            terminal.is_some(),
+            terminal.as_ref().map(Terminal::fd),
         )?
     };
     // Before anything of sexton's own is opened: see `release`.
@@ -52,16 +53,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
         Err(err) => {
             // A child that no signal could reach would outlive `docker stop`: take it down.
             forward::send(target.pid(), Signal::KILL);
-            reaper.until_exit(child)?;
+            reaper.until_exit(child, |_| {})?;
             return Err(err);
         }
     };
-    let outcome = reaper.until_exit(child)?;
+    let jobs = Jobs::new(child, &forwarding);
+    let outcome = reaper.until_exit(child, |sig| jobs.stopped(sig))?;
     forwarding.stop();
     shutdown::leftovers(scope, cli.grace, reaper)?;
-    if let Some(terminal) = terminal {
-        terminal.give_back();
-    }
+    terminal::give_back(child);
     Ok(exit::code(outcome, &cli.remap_exit))
 }
 

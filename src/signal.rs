@@ -50,6 +50,7 @@ impl Signal {
     pub const TTIN: Signal = Signal(libc::SIGTTIN);
     pub const TTOU: Signal = Signal(libc::SIGTTOU);
     pub const PIPE: Signal = Signal(libc::SIGPIPE);
+    pub const TSTP: Signal = Signal(libc::SIGTSTP);
 
     /// The signal numbered `n`, if this platform has one.
     pub fn new(n: c_int) -> Option<Signal> {

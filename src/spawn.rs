@@ -35,9 +35,13 @@ use crate::signal::{Set, Signal};
 const SHELL: &CStr = c"/bin/sh";
 
 /// Runs `argv` (PATH is searched for `argv[0]` as a shell does) in a new process group;
-/// with `foreground`, that group is handed the terminal on stdin before exec. Returns once
-/// the exec has succeeded, or with the reason it failed.
-pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Result<Pid, Error> {
+/// with a `terminal` (a close-on-exec descriptor), that group is made its foreground before
+/// exec. Returns once the exec has succeeded, or with the reason it failed.
+pub fn command(
+    argv: Vec<OsString>,
+    startup: &Startup,
+    terminal: Option<c_int>,
+) -> Result<Pid, Error> {
     // Arguments come from the C argv, so they hold no NUL.
     let args: Vec<CString> = argv
         .into_iter()
@@ -67,8 +71,8 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
         // the child's copy of it.
         unsafe {
             libc::setpgid(0, 0);
-            if foreground {
-                take_terminal();
+            if let Some(terminal) = terminal {
+                take_terminal(terminal);
             }
             restore.apply();
             if let Some(activation) = activation.as_mut() {
@@ -246,10 +250,10 @@ impl Restore {
 /// Runs in the child: makes its new process group the terminal's foreground, so it can read
 /// the terminal and gets Ctrl-C and Ctrl-Z. SIGTTOU is still ignored from sexton, so the
 /// call cannot stop the child while it is in the background.
-fn take_terminal() {
+fn take_terminal(terminal: c_int) {
     // SAFETY: tcsetpgrp(3) and getpid(2) are async-signal-safe; failure leaves the terminal
     // as it was, which is all there is to do about it here.
-    unsafe { libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpid()) };
+    unsafe { libc::tcsetpgrp(terminal, libc::getpid()) };
 }
 
 /// Runs in the child: writes `n` in decimal at the start of `out`, then a NUL. Only stores

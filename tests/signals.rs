@@ -404,7 +404,7 @@ fn nothing_is_forwarded_once_the_command_has_exited() {
     let left = r#"trap '' TERM; trap 'echo usr1 >> "$D/log"' USR1; touch "$D/left"
         while [ -d "$D" ]; do sleep 0.05 & wait $!; done"#;
     let script = r#"sh -c "$LEFT" & while [ ! -e "$D/left" ]; do sleep 0.02; done; exit 9"#;
-    let mut run = sexton(["-vv", "-t", "1000", "sh", "-c", script])
+    let run = sexton(["-vv", "-t", "1000", "sh", "-c", script])
         .env("LEFT", left)
         .dir(&dir)
         .spawn();
