@@ -149,12 +149,11 @@ impl Lab {
         if !kit::wait::poll(kit::DEADLINE, || left().is_empty()) {
             leaks.push(format!("processes still running: {:?}", left()));
         }
-        let user = format!("\n{}:", crate::rootless::user_name());
-        if fs::read_to_string("/etc/passwd").is_ok_and(|p| format!("\n{p}").contains(&user)) {
-            leaks.push(format!(
-                "the user {} still exists",
-                crate::rootless::user_name()
-            ));
+        let user = crate::rootless::user_name();
+        let entry = format!("{user}:");
+        if fs::read_to_string("/etc/passwd").is_ok_and(|p| p.lines().any(|l| l.starts_with(&entry)))
+        {
+            leaks.push(format!("the user {user} still exists"));
         }
         for mount in mounts_under(&self.scratch) {
             let _ = cmd::run(&mut cmd::command("umount", [&mount]));
