@@ -218,17 +218,22 @@ pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
 /// Processes whose command line names a path below `dir`: shims, conmons, daemons of this run.
 pub fn processes_under(dir: &Path) -> Vec<i32> {
     let needle = dir.as_os_str().as_encoded_bytes();
+    processes(|pid| {
+        kit::procfs::cmdline(pid)
+            .windows(needle.len())
+            .any(|w| w == needle)
+    })
+}
+
+/// Every process but this one for which `pred` holds.
+pub fn processes(mut pred: impl FnMut(i32) -> bool) -> Vec<i32> {
     let me = std::process::id() as i32;
     fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid != me)
-        .filter(|pid| {
-            fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle))
-        })
+        .filter(|&pid| pid != me && pred(pid))
         .collect()
 }
 

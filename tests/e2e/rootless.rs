@@ -8,7 +8,7 @@ use kit::libc::SIGKILL;
 
 use crate::cmd;
 use crate::engine;
-use crate::lab::Lab;
+use crate::lab::{self, Lab};
 use crate::podman::Podman;
 use crate::{Check, check};
 
@@ -74,19 +74,10 @@ impl User {
 
     fn processes(&self) -> Vec<i32> {
         let uid = self.uid.to_string();
-        fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| {
-                fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
-                    s.lines()
-                        .find_map(|l| l.strip_prefix("Uid:"))
-                        .is_some_and(|ids| ids.split_whitespace().next() == Some(&uid))
-                })
-            })
-            .collect()
+        lab::processes(|pid| {
+            kit::procfs::status_field(pid, "Uid")
+                .is_some_and(|ids| ids.split_whitespace().next() == Some(&uid))
+        })
     }
 }
 
