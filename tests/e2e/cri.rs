@@ -25,7 +25,9 @@ struct Pod<'a> {
     lab: &'a Lab,
     name: String,
     id: String,
+    /// The sandbox's configuration, which CreateContainer is given again.
     cgroup: String,
+    logs: String,
     _remove: OnDrop,
 }
 
@@ -43,33 +45,29 @@ impl<'a> Pod<'a> {
     fn run(lab: &'a Lab, name: &str) -> Pod<'a> {
         let cgroup = format!("/{}/cri-{name}", lab.cgroup);
         let logs = lab.fresh_dir(&format!("{name}-logs"));
-        let logs = logs.to_str().expect("a UTF-8 path");
-        let id = cmd::ok(&mut cri(lab, &["runp", name, &cgroup, logs]));
+        let logs = logs.to_str().expect("a UTF-8 path").to_owned();
+        let id = cmd::ok(&mut cri(lab, &["runp", name, &cgroup, &logs]));
         let remove = cmd::on_drop_all(vec![cri(lab, &["stopp", &id]), cri(lab, &["rmp", &id])]);
         Pod {
             lab,
             name: name.into(),
             id,
             cgroup,
+            logs,
             _remove: remove,
         }
     }
 
     /// Creates and starts a container running `command`, with `out` at /out.
     fn start(&self, name: &str, out: &Path, command: &[&str]) -> String {
-        let logs = self
-            .lab
-            .scratch
-            .join("out")
-            .join(format!("{}-logs", self.name));
-        let (logs, out) = (logs.to_str().expect("UTF-8"), out.to_str().expect("UTF-8"));
+        let out = out.to_str().expect("a UTF-8 path");
         let create = [
             &[
                 "create",
                 &self.id,
                 &self.name,
                 &self.cgroup,
-                logs,
+                &self.logs,
                 name,
                 APP_IMAGE,
                 out,
