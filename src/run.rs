@@ -60,7 +60,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     let jobs = Jobs::new(child, &forwarding);
     let outcome = reaper.until_exit(child, |sig| jobs.stopped(sig))?;
     forwarding.stop();
-    shutdown::leftovers(scope, cli.grace, reaper)?;
+    shutdown::leftovers(scope, cli.grace, child, reaper)?;
     terminal::give_back(child);
     Ok(exit::code(outcome, &cli.remap_exit))
 }
