@@ -17,9 +17,10 @@
 //!   `kill(2)`. sexton's own children need no check: only sexton reaps them, so their pids
 //!   cannot change hands while it looks. As PID 1 nothing needs one: every pid it can reach is
 //!   in its namespace.
-//! - Passes. Each process found gets SIGTERM once; after the grace period every pass sends
-//!   SIGKILL to all that is left, and passes repeat until nothing is, so a process that keeps
-//!   forking cannot escape one scan.
+//! - Passes. The first pass sends SIGTERM to everything found, once; during the grace period
+//!   sexton only watches (a leftover's own shutdown may start helpers); after it every pass
+//!   sends SIGKILL to all that is left, and passes repeat until nothing is, so a process that
+//!   keeps forking cannot escape one scan.
 //! - Waiting. Between passes sexton sleeps in poll(2) on the pidfds of what is left, woken by
 //!   an exit or a deadline. Only while something is left that no pidfd watches (no proof of
 //!   /proc, no pidfds) does it look again every 10 ms.
@@ -113,10 +114,8 @@ struct Shutdown {
     me: c_int,
     /// The proof that /proc is sexton's own, or why there is none.
     procfs: Result<Procfs, &'static str>,
-    /// Every pid sent SIGTERM so far: each gets it once.
-    termed: Vec<c_int>,
     /// Whether the first pass, which sends SIGTERM to everything, is done.
-    termed_all: bool,
+    termed: bool,
     /// Whether SIGKILL has been sent, and said so.
     sent_kill: bool,
     /// The first thing that could not be done, for the one line that reports it.
@@ -162,8 +161,7 @@ impl Shutdown {
             grace,
             me,
             procfs,
-            termed: Vec::new(),
-            termed_all: false,
+            termed: false,
             sent_kill: false,
             trouble: None,
         }
@@ -221,18 +219,19 @@ impl Shutdown {
         }
     }
 
-    /// Signals what is left: before the grace period ends, SIGTERM (and SIGCONT) to whatever
-    /// has not had it; after, SIGKILL to everything.
+    /// Signals what is left: SIGTERM (and SIGCONT) to everything on the first pass, nothing
+    /// more during the grace period (a leftover's own shutdown may start helpers, which are
+    /// its business), SIGKILL to everything on every pass after it.
     fn pass(&mut self, left: &Left, killing: bool) -> Watch {
-        let sig = if killing { Signal::KILL } else { Signal::TERM };
-        // The namespace as PID 1, COMMAND's group without /proc: reached without pids, once
-        // for SIGTERM and on every pass for SIGKILL.
-        let reached = if killing || !self.termed_all {
-            self.broadcast(sig)
-        } else {
-            None
+        let sig = match (killing, self.termed) {
+            (true, _) => Some(Signal::KILL),
+            (false, false) => Some(Signal::TERM),
+            (false, true) => None,
         };
-        self.termed_all = true;
+        self.termed = true;
+        // The namespace as PID 1, COMMAND's group without /proc: reached without pids.
+        let reached = sig.and_then(|sig| self.broadcast(sig));
+        let send = sig.filter(|_| reached.is_none());
         let mut watch = Watch {
             pidfds: Vec::new(),
             blind: !left.complete,
@@ -240,11 +239,6 @@ impl Shutdown {
         let tree: Vec<c_int> = left.found.iter().map(|f| f.pid).collect();
         let mut count = 0;
         for &found in &left.found {
-            let new = !self.termed.contains(&found.pid);
-            let send = reached.is_none() && (killing || new);
-            if !killing && new {
-                self.termed.push(found.pid);
-            }
             let pidfd = Pidfd::open(found.pid);
             match &pidfd {
                 Err(Errno::ESRCH) => continue,
@@ -255,10 +249,12 @@ impl Shutdown {
                 Ok(_) if !self.ours(found, &tree) => continue,
                 Ok(_) => {}
             }
-            if send && self.signal(found, pidfd.as_ref().ok(), sig, &tree) {
-                count += 1;
-                if sig == Signal::TERM {
-                    self.signal(found, pidfd.as_ref().ok(), Signal::CONT, &tree);
+            if let Some(sig) = send {
+                if self.signal(found, pidfd.as_ref().ok(), sig, &tree) {
+                    count += 1;
+                    if sig == Signal::TERM {
+                        self.signal(found, pidfd.as_ref().ok(), Signal::CONT, &tree);
+                    }
                 }
             }
             if let Ok(pidfd) = pidfd {
@@ -270,7 +266,7 @@ impl Shutdown {
             None if count > 0 => Some(format!("{count} leftover processes")),
             None => None,
         };
-        if let Some(what) = what {
+        if let (Some(sig), Some(what)) = (sig, what) {
             self.log_sent(sig, &what);
         }
         watch
@@ -279,20 +275,16 @@ impl Shutdown {
     /// Sends `sig` (and SIGCONT after SIGTERM) to what is reached without pids; returns what
     /// that was, if the kernel signalled anything.
     fn broadcast(&mut self, sig: Signal) -> Option<&'static str> {
-        let (what, reach): (&'static str, fn(Option<Signal>, Pid) -> Result<(), Errno>) =
-            match (self.scope, &self.procfs) {
-                (Scope::Namespace, _) => ("every process in the PID namespace", |sig, _| {
-                    reach_namespace(sig)
-                }),
-                (Scope::Descendants, Err(_)) => ("COMMAND's process group", |sig, group| {
-                    kill(-group.as_raw(), sig)
-                }),
-                (Scope::Descendants, Ok(_)) => return None,
-            };
-        match reach(Some(sig), self.group) {
+        let (what, target) = match (self.scope, &self.procfs) {
+            (Scope::Namespace, _) => ("every process in the PID namespace", None),
+            (Scope::Descendants, Err(_)) => ("COMMAND's process group", Some(-self.group.as_raw())),
+            (Scope::Descendants, Ok(_)) => return None,
+        };
+        let reach = |sig| target.map_or_else(|| reach_namespace(sig), |group| kill(group, sig));
+        match reach(Some(sig)) {
             Ok(()) => {
                 if sig == Signal::TERM {
-                    let _ = reach(Some(Signal::CONT), self.group);
+                    let _ = reach(Some(Signal::CONT));
                 }
                 Some(what)
             }
