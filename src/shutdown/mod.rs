@@ -126,10 +126,10 @@ struct Shutdown {
 struct Left {
     /// The live processes in scope seen in /proc.
     found: Vec<Found>,
-    /// Whether every live process in scope was seen (false without proof of /proc, or
-    /// without children lists).
+    /// Whether every live process in scope was seen (false without proof of /proc, without
+    /// children lists, or when kill(-1, 0) finds what /proc does not show).
     complete: bool,
-    /// As PID 1: whether anything but sexton's children is left in the namespace.
+    /// As PID 1: whether anything is left in the namespace (children or not).
     others: bool,
 }
 
@@ -169,37 +169,44 @@ impl Shutdown {
 
     /// Looks for what is left.
     fn find(&self) -> Left {
-        let Ok(procfs) = &self.procfs else {
-            // Nothing can be named; as PID 1, kill(-1, 0) still tells whether anything is there.
-            let others = self.scope == Scope::Namespace && reach_namespace(None).is_ok();
-            return Left {
-                found: Vec::new(),
-                complete: false,
-                others,
-            };
-        };
-        let table = procfs.table();
-        let live = table.iter().filter(|entry| entry.live);
+        let procfs = self.procfs.as_ref().ok();
         match self.scope {
             Scope::Namespace => {
-                let found: Vec<Found> = live
-                    .filter(|entry| entry.pid != self.me)
+                let found: Vec<Found> = procfs
+                    .map(Procfs::table)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|entry| entry.live && entry.pid != self.me)
                     .map(|entry| Found {
                         pid: entry.pid,
                         check: false,
                     })
                     .collect();
+                // What /proc does not show (none proven, `hidepid`), kill(-1, 0) still finds.
+                let unseen = found.is_empty() && reach_namespace(None).is_ok();
                 Left {
-                    others: !found.is_empty(),
-                    complete: true,
+                    others: !found.is_empty() || unseen,
+                    complete: !unseen,
                     found,
                 }
             }
             Scope::Descendants => {
+                let Some(procfs) = procfs else {
+                    return Left {
+                        found: Vec::new(),
+                        complete: false,
+                        others: false,
+                    };
+                };
                 let children = procfs.children();
                 let mut roots = vec![self.me];
                 roots.extend(children.iter().flatten());
-                let links: Vec<(c_int, c_int)> = live.map(|e| (e.pid, e.parent)).collect();
+                let links: Vec<(c_int, c_int)> = procfs
+                    .table()
+                    .iter()
+                    .filter(|entry| entry.live)
+                    .map(|entry| (entry.pid, entry.parent))
+                    .collect();
                 let mut found: Vec<Found> = children
                     .iter()
                     .flatten()
