@@ -368,37 +368,41 @@ impl Shutdown {
 
     /// Says, once, what is left behind and why.
     fn give_up(&self, left: &Left) {
-        let what = if left.found.is_empty() {
-            match self.scope {
-                Scope::Namespace => "processes that are not sexton's children".to_owned(),
-                Scope::Descendants => {
-                    "leftover processes outside COMMAND's process group".to_owned()
-                }
-            }
-        } else {
-            let pids: Vec<String> = left
-                .found
-                .iter()
-                .take(10)
-                .map(|f| f.pid.to_string())
-                .collect();
-            let more = if left.found.len() > 10 { " ..." } else { "" };
-            format!(
-                "{} leftover processes (pid {}{more})",
-                left.found.len(),
-                pids.join(" ")
-            )
-        };
-        let why = match (&self.procfs, &self.trouble) {
-            (_, Some(trouble)) => trouble.clone(),
-            (Err(reason), None) => format!(
-                "they cannot be found: {reason} (mount the namespace's own /proc, or run sexton as PID 1)"
-            ),
-            (Ok(_), None) => "they did not exit after SIGKILL".to_owned(),
-        };
+        let when = format!("{LAST_SECOND:?} after the grace period of {:?}", self.grace);
+        if left.found.is_empty() {
+            let (what, hint) = match self.scope {
+                Scope::Namespace => (
+                    "processes that /proc does not show",
+                    "mount the PID namespace's own /proc",
+                ),
+                Scope::Descendants => (
+                    "leftover processes outside COMMAND's process group",
+                    "mount the PID namespace's own /proc, or run sexton as PID 1",
+                ),
+            };
+            let cause = match (&self.trouble, &self.procfs) {
+                (Some(trouble), _) => trouble.clone(),
+                (None, Err(reason)) => format!("they cannot be found: {reason}"),
+                (None, Ok(_)) => "they cannot be found: /proc hides them (hidepid)".to_owned(),
+            };
+            log::warn!("leaving {what} behind {when}: {cause}; {hint}");
+            return;
+        }
+        let pids: Vec<String> = left
+            .found
+            .iter()
+            .take(10)
+            .map(|f| f.pid.to_string())
+            .collect();
+        let more = if left.found.len() > 10 { " ..." } else { "" };
+        let cause = self
+            .trouble
+            .clone()
+            .unwrap_or_else(|| "they did not exit after SIGKILL".to_owned());
         log::warn!(
-            "leaving {what} behind, {LAST_SECOND:?} after the grace period of {:?}: {why}",
-            self.grace
+            "leaving {} leftover processes (pid {}{more}) behind {when}: {cause}",
+            left.found.len(),
+            pids.join(" ")
         );
     }
 }

@@ -29,7 +29,7 @@ impl Procfs {
     /// namespace from /proc's down to sexton's, must hold `me` alone. Otherwise says why not.
     pub fn prove(me: c_int) -> Result<Procfs, &'static str> {
         let Ok(link) = fs::read_link("/proc/self") else {
-            return Err("/proc has no /proc/self: it is empty or not a proc file system");
+            return Err("/proc has no /proc/self (it is empty, or not a proc file system)");
         };
         if link.as_os_str().as_bytes() != me.to_string().as_bytes() {
             return Err("/proc belongs to another PID namespace");
