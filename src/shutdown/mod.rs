@@ -270,7 +270,7 @@ impl Shutdown {
         }
         let what = match reached {
             Some(what) => Some(what.to_owned()),
-            None if count > 0 => Some(format!("{count} leftover processes")),
+            None if count > 0 => Some(leftovers_counted(count)),
             None => None,
         };
         if let (Some(sig), Some(what)) = (sig, what) {
@@ -400,10 +400,18 @@ impl Shutdown {
             .clone()
             .unwrap_or_else(|| "they did not exit after SIGKILL".to_owned());
         log::warn!(
-            "leaving {} leftover processes (pid {}{more}) behind {when}: {cause}",
-            left.found.len(),
+            "leaving {} (pid {}{more}) behind {when}: {cause}",
+            leftovers_counted(left.found.len()),
             pids.join(" ")
         );
+    }
+}
+
+/// "1 leftover process", "3 leftover processes".
+fn leftovers_counted(n: usize) -> String {
+    match n {
+        1 => "1 leftover process".to_owned(),
+        n => format!("{n} leftover processes"),
     }
 }
 
@@ -467,6 +475,12 @@ fn descendants_in(roots: &[c_int], links: &[(c_int, c_int)]) -> Vec<c_int> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_in_words() {
+        assert_eq!(leftovers_counted(1), "1 leftover process");
+        assert_eq!(leftovers_counted(2), "2 leftover processes");
+    }
 
     #[test]
     fn finds_the_whole_tree_and_nothing_else() {
