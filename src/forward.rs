@@ -43,6 +43,10 @@ use crate::thread;
 
 /// Signals sexton ignores for itself (see the module docs).
 pub const SELF_IGNORED: [Signal; 3] = [Signal::TTIN, Signal::TTOU, Signal::PIPE];
+/// Every signal whose disposition sexton sets for itself: those it ignores, and SIGCHLD, which
+/// it sets to the default: ignored, the kernel would reap sexton's children on its own and
+/// `waitpid` find none, losing COMMAND's status.
+pub const SELF_SET: [Signal; 4] = [Signal::TTIN, Signal::TTOU, Signal::PIPE, Signal::CHLD];
 
 /// The signal state sexton was started with, for the child to get back, and the signals
 /// sexton took over.
@@ -59,6 +63,20 @@ impl Startup {
     /// Whether the launcher had set `sig` to SIG_IGN.
     pub fn ignored(&self, sig: Signal) -> bool {
         self.ignored.contains(sig)
+    }
+
+    /// Takes `sigs` even if the launcher ignored them (`--pause` must end on SIGINT under
+    /// `sh -c 'sexton -P &'`, which ignores it): blocks them, then sets them to the default,
+    /// and has the forwarder take them. Before [`start`].
+    pub fn take_even_if_ignored(&mut self, sigs: &[Signal]) {
+        let set: Set = sigs.iter().copied().collect();
+        // SAFETY: the pointer is to an initialised sigset_t. Blocked first, so the default
+        // disposition can never end sexton.
+        unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set.to_sigset(), ptr::null_mut()) };
+        for &sig in sigs {
+            disposition(sig, Some(libc::SIG_DFL));
+            self.taken.insert(sig);
+        }
     }
 }
 
@@ -82,8 +100,13 @@ pub fn shield() -> Startup {
         .filter(|&s| !ignored.contains(s))
         .collect();
     let mut ignored = ignored;
-    for sig in SELF_IGNORED {
-        if disposition(sig, Some(libc::SIG_IGN)) == libc::SIG_IGN {
+    for sig in SELF_SET {
+        let own = if SELF_IGNORED.contains(&sig) {
+            libc::SIG_IGN
+        } else {
+            libc::SIG_DFL
+        };
+        if disposition(sig, Some(own)) == libc::SIG_IGN {
             ignored.insert(sig);
         }
     }

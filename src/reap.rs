@@ -3,7 +3,8 @@
 //!
 //! Invariants:
 //! - sexton never waits any other way, and never lets std reap (`Child::wait`): this loop is
-//!   the only place that consumes an exit status, so none is lost or stolen.
+//!   the only place that consumes an exit status, so none is lost or stolen. (The one
+//!   exception runs before it: `spawn` reaps the child of an exec that failed.)
 //! - While idle the loop sleeps in the kernel: it wakes for a child's death (or a stop, see
 //!   below) only, never on a timer or a signal (forwarding has a thread of its own).
 //! - Until the main child exits, sexton always has a child, so `waitpid` never returns
@@ -54,11 +55,6 @@ impl Reaper {
                 errno: Errno::ECHILD,
             }),
         }
-    }
-
-    /// Reaps until sexton has no children left.
-    pub fn until_empty(self) -> Result<(), Error> {
-        self.reap(0, None).map(drop)
     }
 
     /// Reaps what has already exited, without blocking; returns whether any child is left.

@@ -18,7 +18,7 @@ use crate::terminal::{self, Jobs, Terminal};
 use crate::{logging, release, spawn};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
-    let startup = forward::shield();
+    let mut startup = forward::shield();
     let parent = getppid();
     let mut cli = match args::parse(args.into_iter().collect())? {
         Request::Run(cli) => cli,
@@ -31,6 +31,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     let reaper = Reaper::new(cli.warn_on_reap);
     let scope = Scope::take_up();
     let child = if cli.pause {
+        startup.take_even_if_ignored(&[Signal::TERM, Signal::INT, Signal::HUP]);
         spawn::placeholder()?
     } else {
         // Open only for the hand-over: sexton keeps no descriptor of the terminal.
@@ -60,7 +61,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     let jobs = Jobs::new(child, &forwarding);
     let outcome = reaper.until_exit(child, |sig| jobs.stopped(sig))?;
     forwarding.stop();
-    shutdown::leftovers(scope, cli.grace, reaper)?;
+    shutdown::leftovers(scope, cli.grace, child, reaper)?;
     terminal::give_back(child);
     Ok(exit::code(outcome, &cli.remap_exit))
 }

@@ -51,6 +51,7 @@ impl Signal {
     pub const TTOU: Signal = Signal(libc::SIGTTOU);
     pub const PIPE: Signal = Signal(libc::SIGPIPE);
     pub const TSTP: Signal = Signal(libc::SIGTSTP);
+    pub const CHLD: Signal = Signal(libc::SIGCHLD);
 
     /// The signal numbered `n`, if this platform has one.
     pub fn new(n: c_int) -> Option<Signal> {

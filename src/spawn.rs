@@ -5,7 +5,7 @@
 //!   it starts, and so a terminal's Ctrl-C reaches it and not sexton.
 //! - Before exec the child gets back the launcher's signal state: its mask (sexton blocked
 //!   everything it forwards) and its SIG_IGN dispositions (sexton ignores TTIN, TTOU and PIPE
-//!   for itself, and changes no other disposition).
+//!   for itself and sets CHLD to the default, and changes no other disposition).
 //! - sexton forks and execs itself rather than use std's `Command`, which costs a third of a
 //!   start in allocations, resets SIGPIPE behind the launcher's back, and reaps on its own.
 //! - Code in the forked child only makes async-signal-safe system calls: no allocation, no
@@ -29,7 +29,7 @@ use crate::activation::{Environment, PID_ROOM};
 use crate::environ;
 use crate::error::Error;
 use crate::forward::{self, Startup};
-use crate::signal::{Set, Signal};
+use crate::signal::{self, Set, Signal};
 
 /// The shell execvp hands a file the kernel cannot run.
 const SHELL: &CStr = c"/bin/sh";
@@ -99,10 +99,31 @@ pub fn command(
             log::info!("started {:?} as pid {pid}", args[0]);
             Ok(pid)
         }
-        Ok((_, Some(errno))) | Err(errno) => Err(Error::Spawn {
+        Ok((pid, Some(errno))) => {
+            reap_failed(pid);
+            Err(Error::Spawn {
+                command: name(),
+                errno,
+            })
+        }
+        Err(errno) => Err(Error::Spawn {
             command: name(),
             errno,
         }),
+    }
+}
+
+/// Reaps the child whose exec failed, so that sexton leaves no zombie to its own parent. It
+/// is killed first: it is about to exit anyway, unless its report could not be read and the
+/// exec did succeed, and nothing may be left running that sexton no longer waits for.
+fn reap_failed(child: Pid) {
+    // SAFETY: kill(2) and waitpid(2) take plain integers and a valid out-pointer; the child is
+    // sexton's and not yet reaped, so its pid is still its own.
+    unsafe {
+        libc::kill(child.as_raw(), libc::SIGKILL);
+        let mut status = 0;
+        while libc::waitpid(child.as_raw(), &mut status, 0) == -1 && Errno::last() == Errno::EINTR {
+        }
     }
 }
 
@@ -143,14 +164,27 @@ fn environ_path() -> Vec<u8> {
 
 /// `--pause`: forks a child that only waits for SIGTERM, SIGINT or SIGHUP and then exits 0.
 /// It stands in for a command, so pause mode shares every path of a normal run: forwarding,
-/// reaping and the shutdown of leftovers.
+/// reaping and the shutdown of leftovers. Every other signal sexton forwards it ignores, so
+/// the kernel discards them rather than queue what it never takes.
 pub fn placeholder() -> Result<Pid, Error> {
-    let stop = Set::from_iter([Signal::TERM, Signal::INT, Signal::HUP]).to_sigset();
+    const STOP: [Signal; 3] = [Signal::TERM, Signal::INT, Signal::HUP];
+    let stop = Set::from_iter(STOP).to_sigset();
+    let mut ignored = [0; signal::MAX];
+    let mut count = 0;
+    for sig in Signal::all().filter(|sig| sig.is_forwarded() && !STOP.contains(sig)) {
+        ignored[count] = sig.number();
+        count += 1;
+    }
     let child = fork_into(|| {
-        // SAFETY: setpgid(2) and sigwait(3) are async-signal-safe. The stop signals are still
-        // blocked from `forward::shield`, so none is lost before sigwait.
+        // SAFETY: setpgid(2), signal(2), sigprocmask(2) and sigwait(3) are async-signal-safe.
+        // The stop signals are still blocked from `forward::shield`, so none is lost before
+        // sigwait; they alone stay blocked.
         unsafe {
             libc::setpgid(0, 0);
+            for &sig in &ignored[..count] {
+                libc::signal(sig, libc::SIG_IGN);
+            }
+            libc::sigprocmask(libc::SIG_SETMASK, &stop, std::ptr::null_mut());
             let mut sig = 0;
             while libc::sigwait(&stop, &mut sig) != 0 {}
             libc::_exit(0)
@@ -214,12 +248,12 @@ fn exec_error(reported: c_int) -> Option<Errno> {
 #[derive(Clone, Copy)]
 struct Restore {
     mask: sigset_t,
-    dispositions: [(c_int, libc::sighandler_t); forward::SELF_IGNORED.len()],
+    dispositions: [(c_int, libc::sighandler_t); forward::SELF_SET.len()],
 }
 
 impl From<&Startup> for Restore {
     fn from(startup: &Startup) -> Restore {
-        let dispositions = forward::SELF_IGNORED.map(|sig| {
+        let dispositions = forward::SELF_SET.map(|sig| {
             let handler = if startup.ignored(sig) {
                 libc::SIG_IGN
             } else {

@@ -3,6 +3,8 @@
 
 pub mod util;
 
+use std::os::unix::process::ExitStatusExt;
+
 use kit::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
 use util::{NO_ZOMBIES_LEFT, sexton};
 
@@ -118,4 +120,68 @@ fn pause_reaps_orphans_of_its_namespace() {
     );
     pause.signal(kit::libc::SIGTERM);
     pause.wait().assert_code(0).assert_quiet();
+}
+
+#[test]
+fn pause_ends_on_term_int_and_hup_even_if_the_launcher_ignored_them() {
+    // `sh -c 'sexton -P &'` starts it with SIGINT ignored; `nohup` ignores SIGHUP.
+    for sig in [SIGTERM, SIGINT, SIGHUP] {
+        let mut pause = sexton(["--pause"]).ignore_signal(sig).spawn();
+        kit::wait::until_blocked(pause.pid(), sig);
+        pause.signal(sig);
+        pause.wait().assert_code(0).assert_quiet();
+    }
+}
+
+#[test]
+fn the_placeholder_queues_nothing_it_never_takes() {
+    let rt = kit::sigrtmin() + 1;
+    let mut pause = sexton(["--pause", "-vv"]).spawn();
+    let placeholder = pause.sexton_child();
+    kit::wait::until_blocked(pause.pid(), rt);
+    for _ in 0..5 {
+        pause.signal(rt);
+    }
+    kit::wait::until("sexton to forward the signals", || {
+        pause.stderr().matches("forwarded SIGRTMIN+1").count() == 5
+    });
+    for set in ["SigPnd", "ShdPnd"] {
+        let pending = kit::procfs::signal_set(placeholder, set);
+        assert!(
+            !kit::procfs::has_signal(pending, rt),
+            "{set} {pending:x}: the signal is queued"
+        );
+    }
+    pause.signal(SIGTERM);
+    pause.wait().assert_code(0);
+}
+
+#[test]
+fn pause_as_pid_1_gives_every_process_in_the_pod_its_graceful_exit() {
+    // The apps are entered into sexton's namespace from outside (as a pod's containers are):
+    // they are not sexton's children. On SIGTERM each must get SIGTERM and the time to finish
+    // its own handler (exit 42); one that ignores SIGTERM is killed when the grace period ends.
+    let mut pause = sexton(["--pause", "-t", "1"]).in_pid_namespace().spawn();
+    let host_pid = pause.sexton_pid();
+    let app = |dir: &kit::TempDir, on_term: &str| {
+        let script = format!(
+            r#"trap '{on_term}' TERM; touch "$D/ready"
+               while [ -d "$D" ]; do sleep 0.05 & wait $!; done"#
+        );
+        let app = util::direct(kit::ns::nsenter_argv(host_pid))
+            .args(["--", "sh", "-c", &script])
+            .dir(dir)
+            .spawn();
+        dir.wait_for("ready");
+        app
+    };
+    let (obeys, ignores) = (kit::TempDir::new(), kit::TempDir::new());
+    let mut graceful = app(&obeys, "sleep 0.3; exit 42");
+    let mut stubborn = app(&ignores, "");
+    pause.signal(SIGTERM);
+    graceful.wait().assert_code(42);
+    // nsenter ends itself with the signal that ended the app.
+    let out = stubborn.wait();
+    assert_eq!(out.status.signal(), Some(kit::libc::SIGKILL), "{out}");
+    pause.wait().assert_code(0);
 }

@@ -409,8 +409,7 @@ fn nothing_is_forwarded_once_the_command_has_exited() {
         .dir(&dir)
         .spawn();
     kit::wait::until("sexton to shut the leftover down", || {
-        run.stderr()
-            .contains("sending SIGTERM to leftover processes")
+        run.stderr().contains("sent SIGTERM to ")
     });
     run.signal(SIGUSR1);
     kit::wait::until("sexton to drop SIGUSR1", || {

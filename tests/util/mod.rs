@@ -49,6 +49,7 @@ enum Setup {
     Block(i32),
     Dup { from: RawFd, to: RawFd },
     ControllingTerminal,
+    Refuse { syscall: libc::c_long, errno: i32 },
 }
 
 /// A run of sexton (or, to compare, of a program on its own): a builder in the style of
@@ -58,6 +59,7 @@ pub struct Run {
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
     namespace: bool,
+    foreign_proc: bool,
     stdin: Option<Stdio>,
     stdout: Option<Stdio>,
     stderr: Option<Stdio>,
@@ -85,6 +87,7 @@ impl Run {
             args: Vec::new(),
             envs: Vec::new(),
             namespace: false,
+            foreign_proc: false,
             stdin: None,
             stdout: None,
             stderr: None,
@@ -134,6 +137,14 @@ impl Run {
         self
     }
 
+    /// Runs as PID 1 of a fresh PID namespace that keeps the launcher's /proc (no
+    /// `--mount-proc`): its pids are not the namespace's.
+    pub fn in_pid_namespace_with_foreign_proc(mut self) -> Run {
+        self.namespace = true;
+        self.foreign_proc = true;
+        self
+    }
+
     pub fn stdin(mut self, stdin: impl Into<Stdio>) -> Run {
         self.stdin = Some(stdin.into());
         self
@@ -174,6 +185,13 @@ impl Run {
         self
     }
 
+    /// Launches under a seccomp filter that fails `syscall` with `errno` (for sexton and all
+    /// it starts), as a container runtime's profile may.
+    pub fn refuse_syscall(mut self, syscall: libc::c_long, errno: i32) -> Run {
+        self.setup.push(Setup::Refuse { syscall, errno });
+        self
+    }
+
     /// Launches as a session leader whose controlling terminal is its stdin (set stdin to a
     /// terminal too).
     pub fn controlling_terminal(mut self) -> Run {
@@ -201,7 +219,14 @@ impl Run {
     pub fn spawn(mut self) -> Proc {
         let out = TempDir::new();
         let mut command = if self.namespace {
-            let mut command = kit::ns::unshare();
+            let argv = kit::ns::unshare_argv();
+            let mut command = Command::new(argv[0]);
+            let foreign_proc = self.foreign_proc;
+            command.args(
+                argv[1..]
+                    .iter()
+                    .filter(|&&arg| !(foreign_proc && arg == "--mount-proc")),
+            );
             command.arg(&self.program);
             command
         } else {
@@ -225,7 +250,7 @@ impl Run {
         let setup = self.setup.clone();
         if !setup.is_empty() {
             // SAFETY: the closure only makes async-signal-safe calls (close, signal,
-            // sigprocmask, dup2, fcntl, setsid, ioctl) and does not allocate.
+            // sigprocmask, dup2, fcntl, setsid, ioctl, prctl) and does not allocate.
             unsafe {
                 command.pre_exec(move || {
                     for step in &setup {
@@ -292,6 +317,43 @@ fn apply(step: Setup) -> std::io::Result<()> {
             Setup::ControllingTerminal => {
                 Errno::result(libc::setsid())?;
                 Errno::result(libc::ioctl(0, libc::TIOCSCTTY, 0))?;
+            }
+            Setup::Refuse { syscall, errno } => {
+                // Load the syscall number; if it is `syscall`, fail it with `errno`, else allow.
+                let op = |code, k| libc::sock_filter {
+                    code,
+                    jt: 0,
+                    jf: 0,
+                    k,
+                };
+                let jump = libc::sock_filter {
+                    code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+                    jt: 0,
+                    jf: 1,
+                    k: syscall as u32,
+                };
+                let mut program = [
+                    op((libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16, 0),
+                    jump,
+                    op(
+                        (libc::BPF_RET | libc::BPF_K) as u16,
+                        libc::SECCOMP_RET_ERRNO | errno as u32,
+                    ),
+                    op(
+                        (libc::BPF_RET | libc::BPF_K) as u16,
+                        libc::SECCOMP_RET_ALLOW,
+                    ),
+                ];
+                let filter = libc::sock_fprog {
+                    len: program.len() as u16,
+                    filter: program.as_mut_ptr(),
+                };
+                Errno::result(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
+                Errno::result(libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &filter as *const libc::sock_fprog,
+                ))?;
             }
         }
     }
