@@ -12,10 +12,7 @@ use crate::{Check, check};
 pub const CHECKS: &[Check] = &[
     check!(infra_is_sexton_pause, sexton_only),
     check!(orphans_reaped_by_infra, sexton_only),
-    check!(
-        stop_lets_apps_finish,
-        ignore = "needs pod shutdown (issue 9.4)"
-    ),
+    check!(stop_lets_apps_finish, sexton_only),
 ];
 
 /// The README's pod: `podman pod create --share pid` with sexton as the infra command.
