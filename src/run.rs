@@ -32,18 +32,21 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     let scope = Scope::take_up();
     let child = if cli.pause {
         startup.take_even_if_ignored(&[Signal::TERM, Signal::INT, Signal::HUP]);
+        // Before the fork: the placeholder runs no program, and needs nothing sexton got.
+        release::inherited();
         spawn::placeholder()?
     } else {
         // Open only for the hand-over: sexton keeps no descriptor of the terminal.
         let terminal = Terminal::open().filter(Terminal::hand_over_at_start);
-        spawn::command(
+        let child = spawn::command(
             std::mem::take(&mut cli.command),
             &startup,
             terminal.as_ref().map(Terminal::fd),
-        )?
+        )?;
+        // Before anything of sexton's own is opened: see `release`.
+        release::inherited();
+        child
     };
-    // Before anything of sexton's own is opened: see `release`.
-    release::inherited();
     let target = if cli.single_child {
         Target::Child(child)
     } else {

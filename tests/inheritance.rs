@@ -255,16 +255,7 @@ fn lets_go_of_a_pipe_and_a_socket(launcher: Run) {
         .spawn();
     drop((write, listener));
     dir.wait_for("closed");
-    kit::wait::until("the pipe's reader to see end of file", || {
-        let mut poll = kit::libc::pollfd {
-            fd: read.as_raw_fd(),
-            events: kit::libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd; a zero timeout returns at once.
-        unsafe { kit::libc::poll(&mut poll, 1, 0) };
-        poll.revents & kit::libc::POLLHUP != 0
-    });
+    kit::wait::until("the pipe's reader to see end of file", || hung_up(&read));
     kit::wait::until("the port to be free", || !listening(port));
     assert!(kit::procfs::is_alive(run.sexton_pid()));
     wait_until_sexton_holds_nothing(&run);
@@ -277,26 +268,36 @@ fn sexton_keeps_no_inherited_descriptor() {
     lets_go_of_a_pipe_and_a_socket(sexton(["--"]));
 }
 
-/// Execs its arguments under a seccomp filter that fails close_range(2) with ENOSYS, as on
-/// Linux before 5.9 or under a container profile that does not know the call.
-const WITHOUT_CLOSE_RANGE: &str = r#"
-import ctypes, os, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-# Load the syscall number; close_range (436 on every architecture) gets ENOSYS (38).
-code = struct.pack("HBBI" * 4, 0x20, 0, 0, 0, 0x15, 0, 1, 436, 0x06, 0, 0, 0x50000 | 38,
-                   0x06, 0, 0, 0x7FFF0000)
-class Fprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
-prog = Fprog(4, code)
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0):
-    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
-os.execv(sys.argv[1], sys.argv[1:])
-"#;
-
 #[test]
 fn sexton_keeps_no_inherited_descriptor_without_close_range() {
-    lets_go_of_a_pipe_and_a_socket(direct(["python3", "-c", WITHOUT_CLOSE_RANGE, util::SEXTON]));
+    // As on Linux before 5.9, or under a container profile that does not know the call.
+    lets_go_of_a_pipe_and_a_socket(
+        sexton(["--"]).refuse_syscall(kit::libc::SYS_close_range, kit::libc::ENOSYS),
+    );
+}
+
+/// In pause mode there is no program to pass anything to: neither sexton nor its placeholder
+/// keeps what sexton was launched with.
+#[test]
+fn pause_keeps_no_inherited_descriptor() {
+    let (read, write) = kit::pipe();
+    let mut run = sexton(["--pause"]).pass_fd(write.as_raw_fd(), 5).spawn();
+    drop(write);
+    kit::wait::until("the pipe's reader to see end of file", || hung_up(&read));
+    run.signal(SIGTERM);
+    run.wait().assert_code(0);
+}
+
+/// Whether the writers of the pipe `read` reads from are all gone.
+fn hung_up(read: &impl AsRawFd) -> bool {
+    let mut poll = kit::libc::pollfd {
+        fd: read.as_raw_fd(),
+        events: kit::libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout returns at once.
+    unsafe { kit::libc::poll(&mut poll, 1, 0) };
+    poll.revents & kit::libc::POLLHUP != 0
 }
 
 /// A COMMAND that says it runs and then idles until it is signalled.
