@@ -10,14 +10,15 @@ use kit::TempDir;
 use kit::libc::{SIGINT, SIGTERM, SIGUSR1};
 use util::sexton;
 
-/// COMMAND: logs each of TERM, INT and USR1 as it arrives; exits 7 on TERM, or when "$D/quit"
-/// appears.
+/// COMMAND: logs each of TERM, INT and USR1 as it arrives; exits 7 on TERM, or 3 when "$D/quit"
+/// appears. Like every script of the tests it also ends once the test's directory is gone, so
+/// a test that fails leaves nothing running.
 const LOGS: &str = r#"
     trap 'echo term >> "$D/log"; exit 7' TERM
     trap 'echo int >> "$D/log"' INT
     trap 'echo usr1 >> "$D/log"' USR1
     touch "$D/ready"
-    while [ ! -e "$D/quit" ]; do sleep 0.05 & wait $!; done
+    while [ -d "$D" ] && [ ! -e "$D/quit" ]; do sleep 0.05 & wait $!; done
     exit 3
 "#;
 
