@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use nix::errno::Errno;
@@ -65,6 +66,7 @@ pub fn command(
         .map_or_else(environ::envp, Environment::envp);
     let restore = Restore::from(startup);
     let (report, reported) = exec_report_pipe()?;
+    let report_fd = report.as_raw_fd();
     let child = fork_into(|| {
         // SAFETY: setpgid(2), getpid(2), execve(2), write(2) and errno are async-signal-safe;
         // the rest are plain stores into memory built before the fork, which stays valid in
@@ -86,14 +88,14 @@ pub fn command(
                 // The file is still what could not run, whatever stopped the shell.
                 errno = libc::ENOEXEC;
             }
-            libc::write(report, (&raw const errno).cast(), size_of_val(&errno));
+            libc::write(report_fd, (&raw const errno).cast(), size_of_val(&errno));
         }
     });
-    // SAFETY: `report` is ours; the child holds its own copy until exec closes it.
-    unsafe { libc::close(report) };
-    let failure = child.map(|pid| (pid, exec_error(reported)));
-    // SAFETY: `reported` is ours.
-    unsafe { libc::close(reported) };
+    // The child holds its own copy of the write end until its exec closes it: with ours
+    // closed, end of file means the exec succeeded.
+    drop(report);
+    let failure = child.map(|pid| (pid, exec_error(&reported)));
+    drop(reported);
     match failure {
         Ok((pid, None)) => {
             log::info!("started {:?} as pid {pid}", args[0]);
@@ -215,26 +217,34 @@ fn fork_into(child: impl FnOnce()) -> Result<Pid, Errno> {
     }
 }
 
-/// A close-on-exec pipe: its write end closes on a successful exec, or carries errno.
-fn exec_report_pipe() -> Result<(c_int, c_int), Error> {
+/// A close-on-exec pipe, write end first: it closes on a successful exec, or carries errno.
+fn exec_report_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Error::Sys {
+    Errno::result(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }).map_err(|errno| {
+        Error::Sys {
             call: "pipe2",
-            errno: Errno::last(),
-        });
-    }
-    Ok((fds[1], fds[0]))
+            errno,
+        }
+    })?;
+    // SAFETY: pipe2 just returned these two descriptors, which nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[1]), OwnedFd::from_raw_fd(fds[0])) })
 }
 
 /// Waits for the exec: end of file means it succeeded, four bytes are its errno. A failing
 /// read of our own pipe cannot tell, so it counts as a failure with the read's errno.
-fn exec_error(reported: c_int) -> Option<Errno> {
+fn exec_error(reported: &OwnedFd) -> Option<Errno> {
     let mut errno: c_int = 0;
     loop {
-        // SAFETY: `errno` has room for the bytes asked for.
-        let n = unsafe { libc::read(reported, (&raw mut errno).cast(), size_of_val(&errno)) };
+        // SAFETY: `reported` is an open descriptor, and `errno` has room for the bytes asked
+        // for.
+        let n = unsafe {
+            libc::read(
+                reported.as_raw_fd(),
+                (&raw mut errno).cast(),
+                size_of_val(&errno),
+            )
+        };
         match n {
             0 => return None,
             -1 if Errno::last() == Errno::EINTR => continue,
