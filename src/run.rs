@@ -36,13 +36,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
         release::inherited();
         spawn::placeholder()?
     } else {
-        // Open only for the hand-over: sexton keeps no descriptor of the terminal.
+        // Open only for the hand-over: sexton keeps no descriptor of the terminal, and it is
+        // closed before `release` closes all else.
         let terminal = Terminal::open().filter(Terminal::hand_over_at_start);
         let child = spawn::command(
             std::mem::take(&mut cli.command),
             &startup,
             terminal.as_ref().map(Terminal::fd),
         )?;
+        drop(terminal);
         // Before anything of sexton's own is opened: see `release`.
         release::inherited();
         child
