@@ -139,6 +139,11 @@ fn the_placeholder_queues_nothing_it_never_takes() {
     let mut pause = sexton(["--pause", "-vv"]).spawn();
     let placeholder = pause.sexton_child();
     kit::wait::until_blocked(pause.pid(), rt);
+    // Until the placeholder has set itself up after the fork, it still blocks what sexton
+    // blocks, and a signal forwarded then would wait there for a moment.
+    kit::wait::until("the placeholder to ignore what it never takes", || {
+        kit::procfs::has_signal(kit::procfs::signal_set(placeholder, "SigIgn"), rt)
+    });
     for _ in 0..5 {
         pause.signal(rt);
     }
