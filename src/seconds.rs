@@ -14,10 +14,14 @@ pub fn grace(text: &str) -> Result<Duration, String> {
     parse(text)
 }
 
-/// Parses seconds, fractions allowed: `5`, `0.5`, `.25`. Decimal digits by hand: a float
-/// parser would add 15 KB to the binary.
+/// The longest time sexton takes: about 136 years. Any longer and a deadline `now + it` could
+/// overflow the clock.
+const MAX: u64 = u32::MAX as u64;
+
+/// Parses seconds, fractions allowed: `5`, `0.5`, `.25`, at most [`MAX`]. Decimal digits by
+/// hand: a float parser would add 15 KB to the binary.
 pub fn parse(text: &str) -> Result<Duration, String> {
-    let wrong = || format!("'{text}' is not a number of seconds, e.g. 5 or 0.5");
+    let wrong = || format!("'{text}' is not a number of seconds up to {MAX}, e.g. 5 or 0.5");
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = whole.bytes().chain(fraction.bytes());
     if whole.len() + fraction.len() == 0 || !digits.clone().all(|b| b.is_ascii_digit()) {
@@ -26,7 +30,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let secs = if whole.is_empty() {
         0
     } else {
-        whole.parse().map_err(|_| wrong())?
+        whole
+            .parse()
+            .ok()
+            .filter(|&secs| secs <= MAX)
+            .ok_or_else(wrong)?
     };
     let nanos = fraction
         .bytes()
@@ -48,6 +56,7 @@ mod tests {
         assert_eq!(parse(".5"), Ok(Duration::from_millis(500)));
         assert_eq!(parse("2."), Ok(Duration::from_secs(2)));
         assert_eq!(parse("1.0000000019"), Ok(Duration::new(1, 1)));
+        assert_eq!(parse("4294967295"), Ok(Duration::from_secs(4294967295)));
         for bad in [
             "abc",
             "",
@@ -59,6 +68,8 @@ mod tests {
             "inf",
             "1e3",
             "99999999999999999999",
+            "4294967296",
+            "18446744073709551615",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
