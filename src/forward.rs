@@ -231,24 +231,26 @@ impl Forwarder {
                 }
             };
             let sig = Signal::new(sig);
-            if let Some(sig) = sig.filter(|&sig| self.routes.delay(sig).is_none()) {
+            // A signal that is dropped anyway is not worth holding.
+            let delay = |sig| {
+                self.routes
+                    .delay(sig)
+                    .filter(|_| self.routes.of(sig).is_some())
+            };
+            if let Some(sig) = sig.filter(|&sig| delay(sig).is_none()) {
                 // The usual case, without a clock. A held signal that falls due meanwhile goes
                 // when the next wait times out, at once.
-                self.forward(sig);
+                self.forward(sig, None);
                 continue;
             }
             let now = Instant::now();
             for due in holds.take_due(now) {
-                log::info!("held {due} long enough; forwarding it");
-                self.forward(due);
+                self.forward(due, Some("after holding it"));
             }
             let Some(sig) = sig else { continue };
-            match holds.arrive(sig, self.routes.delay(sig), now) {
-                Arrival::Forward => self.forward(sig),
-                Arrival::Again => {
-                    log::info!("{sig} came again while held; forwarding it now");
-                    self.forward(sig);
-                }
+            match holds.arrive(sig, delay(sig), now) {
+                Arrival::Forward => self.forward(sig, None),
+                Arrival::Again => self.forward(sig, Some("at once: it came again while held")),
                 Arrival::Held(by) => log::info!(
                     "holding {sig} for {by:?} before forwarding it (send it again to forward it now)"
                 ),
@@ -256,7 +258,10 @@ impl Forwarder {
         }
     }
 
-    fn forward(&self, sig: Signal) {
+    /// Forwards `sig` as its route says. A signal released from a hold (`held` says how) is
+    /// worth an info line, like the hold was; the others a debug line. Each line is written
+    /// only once the signal has been sent.
+    fn forward(&self, sig: Signal, held: Option<&str>) {
         if sig == Signal::CONT && self.continue_held.load(Ordering::SeqCst) {
             log::debug!("held SIGCONT: sexton continues the command itself");
             return;
@@ -273,10 +278,14 @@ impl Forwarder {
             return;
         }
         self.aim.send(to);
-        if to == sig {
-            log::debug!("forwarded {sig}");
+        let how = if to == sig {
+            String::new()
         } else {
-            log::debug!("forwarded {sig} as {to}");
+            format!(" as {to}")
+        };
+        match held {
+            Some(held) => log::info!("forwarded {sig}{how} {held}"),
+            None => log::debug!("forwarded {sig}{how}"),
         }
     }
 }

@@ -104,3 +104,43 @@ fn only_forwarded_signals_can_be_delayed() {
             .assert_code(125);
     }
 }
+
+/// The hold of a signal ends while sexton shuts down what COMMAND left (a leftover that
+/// ignores SIGTERM keeps it waiting): the signal is dropped, and no line says it went.
+#[test]
+fn a_held_signal_due_after_the_command_exited_is_not_claimed_forwarded() {
+    let dir = TempDir::new();
+    let script = r#"sh -c 'trap "" TERM; while [ -d "$D" ]; do sleep 0.05 & wait $!; done' &
+        touch "$D/ready"; while [ -d "$D" ] && [ ! -e "$D/quit" ]; do sleep 0.05 & wait $!; done"#;
+    let mut run = sexton(["-vv", "-d", "TERM:0.5", "-t", "2", "sh", "-c", script])
+        .dir(&dir)
+        .spawn();
+    dir.wait_for("ready");
+    run.signal(SIGTERM);
+    kit::wait::until("sexton to hold SIGTERM", || {
+        run.stderr().contains("holding SIGTERM")
+    });
+    std::fs::write(dir.join("quit"), "").unwrap();
+    kit::wait::until("the hold to end after COMMAND", || {
+        run.stderr()
+            .contains("dropped SIGTERM: the command has exited")
+    });
+    let out = run.wait();
+    out.assert_code(0);
+    assert!(!out.stderr.contains("forwarded SIGTERM"), "{out}");
+    assert!(!out.stderr.contains("long enough"), "{out}");
+}
+
+#[test]
+fn a_signal_that_is_dropped_is_not_held() {
+    let dir = TempDir::new();
+    let mut run = logging(&["-vv", "-d", "USR1:1000", "-r", "USR1:0"], &dir);
+    run.signal(SIGUSR1);
+    kit::wait::until("sexton to drop SIGUSR1", || {
+        run.stderr().contains("dropped SIGUSR1")
+    });
+    run.signal(SIGTERM);
+    let out = run.wait();
+    out.assert_code(7);
+    assert!(!out.stderr.contains("holding SIGUSR1"), "{out}");
+}
