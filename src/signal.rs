@@ -69,12 +69,14 @@ impl Signal {
 
     /// Whether sexton takes this signal and forwards it to the child.
     pub fn is_forwarded(self) -> bool {
-        if self.0 >= libc::SIGRTMIN() {
-            return true;
-        }
-        // Between the standard signals and SIGRTMIN lie the C library's own (32 and 33 with
-        // glibc, 32 to 34 with musl).
-        self.0 < 32 && !NEVER_FORWARDED.contains(self)
+        !self.is_reserved() && !NEVER_FORWARDED.contains(self)
+    }
+
+    /// Whether the C library keeps this signal for itself (thread cancellation and the like):
+    /// those between the standard signals and SIGRTMIN, 32 and 33 with glibc, 32 to 34 with
+    /// musl. Sent to a program, one would do what its C library does with it.
+    fn is_reserved(self) -> bool {
+        (32..libc::SIGRTMIN()).contains(&self.0)
     }
 
     fn index(self) -> usize {
@@ -173,6 +175,11 @@ pub fn parse_rewrite(text: &str) -> Result<Rewrite, String> {
     } else {
         Some(parse_signal(to)?)
     };
+    if let Some(to) = to.filter(|to| to.is_reserved()) {
+        return Err(format!(
+            "{to} is the C library's own, so nothing may be rewritten to it"
+        ));
+    }
     Ok(Rewrite { from, to })
 }
 
@@ -397,9 +404,11 @@ mod tests {
             (Signal::TERM, Some(sig(libc::SIGQUIT)))
         );
         assert_eq!(parse_rewrite("15:0").unwrap().to, None);
-        for bad in ["TERM", "TERM:", "KILL:TERM", "TERM:NOPE", ":3"] {
+        for bad in ["TERM", "TERM:", "KILL:TERM", "TERM:NOPE", ":3", "TERM:32"] {
             assert!(parse_rewrite(bad).is_err(), "{bad}");
         }
+        // What the command gets may be any signal it can be sent.
+        assert_eq!(parse_rewrite("TERM:KILL").unwrap().to, Some(Signal::KILL));
         let not_a_signal = parse_rewrite("RTMIN+-1:USR1").unwrap_err();
         assert!(not_a_signal.contains("is not a signal"), "{not_a_signal}");
     }
