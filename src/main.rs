@@ -3,8 +3,6 @@
 //! sexton has its own C `main`: Rust's runtime would set SIGPIPE to SIG_IGN before `main`,
 //! and with that lose whether the launcher had it ignored, which the child must inherit.
 #![cfg_attr(not(test), no_main)]
-// Unit tests are built without `main`, so what only `main` reaches looks unused to them.
-#![cfg_attr(test, allow(dead_code))]
 
 mod activation;
 mod args;
@@ -25,9 +23,14 @@ mod spawn;
 mod terminal;
 mod thread;
 
-#[cfg(not(test))]
-#[unsafe(no_mangle)]
-extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+/// The process's entry, exported as `main`. Unit tests have the test harness's `main` and do
+/// not call this one, which keeps everything it reaches in their build too.
+#[cfg_attr(not(test), unsafe(export_name = "main"))]
+#[cfg_attr(test, allow(dead_code))]
+extern "C" fn c_main(
+    argc: std::ffi::c_int,
+    argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
     use std::os::unix::ffi::OsStrExt;
     let args = (0..argc as usize).map(|i| {
         // SAFETY: the C runtime passes `argc` valid, NUL-terminated strings in `argv`.
