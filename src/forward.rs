@@ -4,7 +4,8 @@
 //! - [`shield`] runs first thing in the process. It blocks every signal sexton forwards, so a
 //!   signal sent at any moment — before the child exists, while arguments are parsed — stays
 //!   pending in the kernel (a namespace's PID 1 does not drop a blocked signal) until the
-//!   forwarder takes it. No thread of sexton ever unblocks them: sexton installs no handler.
+//!   forwarder takes it. No thread of sexton unblocks them (but the main thread for the moment it
+//!   stops itself, see `terminal::suspend`): sexton installs no handler.
 //! - Forwarding runs on a thread of its own that sleeps in `sigwaitinfo` and sends each signal
 //!   on with one `kill(2)`, one at a time, so the child sees them in the order sexton received
 //!   them. The main thread is never interrupted and only reaps. Waking a waiting thread is the

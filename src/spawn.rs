@@ -178,7 +178,8 @@ pub fn placeholder() -> Result<Pid, Error> {
         count += 1;
     }
     let child = fork_into(|| {
-        // SAFETY: setpgid(2), signal(2), sigprocmask(2) and sigwait(3) are async-signal-safe.
+        // SAFETY: setpgid(2), signal(2) and sigprocmask(2) are async-signal-safe; sigwait(3),
+        // which POSIX does not list, only wraps a system call, and the child has one thread.
         // The stop signals are still blocked from `forward::shield`, so none is lost before
         // sigwait; they alone stay blocked.
         unsafe {
