@@ -171,10 +171,12 @@ pub fn stop_is_fast(engine: &impl Engine) {
     let (id, _rm) = engine.detached(&["--init", IMAGE, "sleep", "1000"]);
     wait_for_child(engine.pid(&id), "sleep");
     let (took, code) = stop(engine, &id, "sleep 1000 with --init");
+    // 143, not the 137 of the runtime's SIGKILL, and before that SIGKILL's 10 s: no speed
+    // target (the time is printed, for the README), only proof that SIGTERM did it.
     assert_eq!(code, 143);
     assert!(
-        took < Duration::from_secs(2),
-        "stop took {took:?}, want well under 2 s"
+        took < Duration::from_secs(8),
+        "stop took {took:?}, want well under the 10 s timeout"
     );
 }
 
