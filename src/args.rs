@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
 use crate::cli::Cli;
@@ -51,8 +51,37 @@ fn from_clap(err: &clap::Error) -> Result<Request, Error> {
     match err.kind() {
         ErrorKind::DisplayHelp => Ok(Request::Print(format!("{}\n", text.trim_end()))),
         ErrorKind::DisplayVersion => Ok(Request::Print(version())),
-        _ => Err(Error::Usage(usage_reason(&text))),
+        _ => {
+            let reason = usage_reason(&text);
+            Err(Error::Usage(match from_variable(err) {
+                // clap names the flag even when the value came from its variable.
+                Some((flag, var)) => reason.replace(
+                    &format!("for '{flag}'"),
+                    &format!("in {var} (for '{flag}')"),
+                ),
+                None => reason,
+            }))
+        }
     }
+}
+
+/// The flag and the variable of a bad value that came from the variable, not the command line.
+fn from_variable(err: &clap::Error) -> Option<(String, String)> {
+    let (Some(ContextValue::String(flag)), Some(ContextValue::String(value))) = (
+        err.get(ContextKind::InvalidArg),
+        err.get(ContextKind::InvalidValue),
+    ) else {
+        return None;
+    };
+    let command = Cli::command();
+    let arg = command.get_arguments().find(|arg| {
+        arg.get_long()
+            .is_some_and(|long| flag.starts_with(&format!("--{long} ")))
+    })?;
+    let var = arg.get_env()?.to_str()?;
+    let set = environ::get(var)?;
+    let came_from_it = set == value || set.split(',').any(|part| part == value);
+    came_from_it.then(|| (flag.clone(), var.to_owned()))
 }
 
 /// clap's first paragraph is the reason, sometimes over two lines; the rest is advice.

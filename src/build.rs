@@ -33,7 +33,10 @@ fn main() {
         println!("cargo:rerun-if-changed={path}");
     }
     let refs = ["HEAD", "refs/heads", "packed-refs", "index"];
-    for name in refs.iter().filter_map(|r| git(&["rev-parse", "--git-path", r])) {
+    for name in refs
+        .iter()
+        .filter_map(|r| git(&["rev-parse", "--git-path", r]))
+    {
         if Path::new(&name).exists() {
             println!("cargo:rerun-if-changed={name}");
         }

@@ -59,13 +59,15 @@ fn bad_environment_values_are_usage_errors() {
         ("SEXTON_REMAP_EXIT", "300", "--remap-exit"),
         ("SEXTON_REWRITE", "KILL:TERM", "--rewrite"),
         ("SEXTON_PDEATHSIG", "NOPE", "--pdeathsig"),
+        ("SEXTON_DELAY", "TERM:1,soon", "--delay"),
     ] {
-        // Without any option, so the plain start path must notice the variable.
+        // Without any option, so the plain start path must notice the variable. The line
+        // names the variable the user set, and the flag it stands for.
         sexton(["true"])
             .env(key, value)
             .run()
             .assert_code(125)
-            .assert_one_error_line(&[option, value]);
+            .assert_one_error_line(&[key, option, value.rsplit(',').next().unwrap()]);
     }
 }
 
