@@ -189,6 +189,12 @@ struct Forwarder {
 }
 
 /// How the forwarder reaches its target.
+///
+/// What is left open: between the reaping of the command and [`Forwarding::stop`] (a few
+/// instructions of the main thread), a group none of whose members lives any more, or a child
+/// signalled without a pidfd, could in principle have had its id taken by a new process in
+/// that instant. Closing that would take a second wait for every child reaped (`waitid` with
+/// `WNOWAIT`, then the reap), which the orphan storms an init is for would pay.
 enum Aim {
     /// `kill(-pgid)`: the group's id stays reserved while any member lives, and once none
     /// does there is nothing of the command's left to signal.
