@@ -234,7 +234,7 @@ fn find_sexton(results: &mut Results) -> Option<PathBuf> {
     };
     let checked = built.and_then(|path| {
         let version = version_of(&path)?;
-        if version.starts_with("sexton") {
+        if version.contains("sexton") {
             Ok(path)
         } else {
             Err(format!(

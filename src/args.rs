@@ -1,6 +1,7 @@
-//! Reading the command line into a [`Cli`]. clap does the work whenever an option is given,
-//! on the command line or in a `SEXTON_*` variable; the usual `sexton [--] COMMAND...` takes a
-//! shortcut that a test holds to clap's result.
+//! Reading the command line into what it asks for: a run ([`Cli`]), or text to print. clap
+//! does the work whenever an option is given, on the command line or in a `SEXTON_*`
+//! variable; the usual `sexton [--] COMMAND...` takes a shortcut that a test holds to clap's
+//! result. clap's errors become sexton's one-line usage errors here.
 
 use std::ffi::OsString;
 use std::time::Duration;
@@ -10,16 +11,64 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::Cli;
 use crate::environ;
+use crate::error::Error;
+
+/// What the command line asks for.
+pub enum Request {
+    /// Run COMMAND, or pause.
+    Run(Box<Cli>),
+    /// Print this text (help, version, license) and succeed.
+    Print(String),
+}
 
 /// Parses the command line. clap's parser is most of what a start of sexton costs, so the
 /// common `sexton [--] COMMAND...`, with no option and no SEXTON_* variable, skips it.
-pub fn parse(mut args: Vec<OsString>) -> Result<Cli, clap::Error> {
-    match command_start(&args) {
+pub fn parse(mut args: Vec<OsString>) -> Result<Request, Error> {
+    let cli = match command_start(&args) {
         Some(start) if !env_sets_options() => {
             args.drain(..start);
-            Ok(with_defaults(args))
+            with_defaults(args)
         }
-        _ => Cli::try_parse_from(args).and_then(require_command),
+        _ => match Cli::try_parse_from(args).and_then(require_command) {
+            Ok(cli) => cli,
+            Err(err) => return from_clap(&err),
+        },
+    };
+    if cli.license {
+        return Ok(Request::Print(include_str!("../LICENSE").to_owned()));
+    }
+    Ok(Request::Run(Box::new(cli)))
+}
+
+/// `--help` and `--version` print; any other clap error is a usage error.
+fn from_clap(err: &clap::Error) -> Result<Request, Error> {
+    let text = err.render().to_string();
+    match err.kind() {
+        ErrorKind::DisplayHelp => Ok(Request::Print(format!("{}\n", text.trim_end()))),
+        ErrorKind::DisplayVersion => Ok(Request::Print(version())),
+        _ => Err(Error::Usage(usage_reason(&text))),
+    }
+}
+
+/// clap's first paragraph is the reason, sometimes over two lines; the rest is advice.
+fn usage_reason(text: &str) -> String {
+    let reason: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    reason.join(" ").trim_start_matches("error: ").to_owned()
+}
+
+/// `--version` in the one format dockerd accepts from an init (`docker info` runs
+/// `INIT --version`): `tini version VERSION - git.COMMIT`, where the version names sexton as
+/// catatonit's does. Without the commit (built outside a git checkout) dockerd still reads
+/// the version.
+fn version() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    match env!("SEXTON_COMMIT") {
+        "" => format!("tini version {version}_sexton\n"),
+        commit => format!("tini version {version}_sexton - git.{commit}\n"),
     }
 }
 
@@ -43,6 +92,7 @@ fn with_defaults(command: Vec<OsString>) -> Cli {
         grace: Duration::from_secs(5),
         single_child: false,
         rewrite: Vec::new(),
+        delay: Vec::new(),
         remap_exit: Vec::new(),
         pdeathsig: None,
         warn_on_reap: false,
@@ -66,10 +116,11 @@ fn command_start(args: &[OsString]) -> Option<usize> {
 }
 
 /// The variables clap reads options from (a test checks the list against the flags).
-const OPTION_VARS: [&str; 9] = [
+const OPTION_VARS: [&str; 10] = [
     "SEXTON_GRACE",
     "SEXTON_SINGLE_CHILD",
     "SEXTON_REWRITE",
+    "SEXTON_DELAY",
     "SEXTON_REMAP_EXIT",
     "SEXTON_PDEATHSIG",
     "SEXTON_WARN_ON_REAP",
@@ -115,6 +166,30 @@ mod tests {
         let mut listed = OPTION_VARS.map(std::ffi::OsStr::new);
         listed.sort();
         assert_eq!(vars, listed);
+    }
+
+    #[test]
+    fn usage_errors_are_clap_s_first_paragraph() {
+        let text = "error: unexpected argument '--x' found\n  tip: use '-- --x'\n\nUsage: sexton\n";
+        assert_eq!(
+            usage_reason(text),
+            "unexpected argument '--x' found tip: use '-- --x'"
+        );
+    }
+
+    #[test]
+    fn the_version_is_what_dockerd_parses() {
+        let line = version();
+        let (first, commit) = line.trim_end().split_once(" - ").unwrap_or((&line, ""));
+        assert_eq!(
+            first.trim_end().strip_prefix("tini version "),
+            Some(concat!(env!("CARGO_PKG_VERSION"), "_sexton"))
+        );
+        if !commit.is_empty() {
+            let hash = commit.strip_prefix("git.").unwrap();
+            assert!(!hash.is_empty() && !hash.contains('.'), "{line}");
+        }
+        assert_eq!(line.lines().count(), 1);
     }
 
     #[test]

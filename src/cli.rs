@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::builder::FalseyValueParser;
 use clap::{ArgAction, Parser};
 
-use crate::shutdown::parse_grace;
-use crate::signals::{Rewrite, Signal, parse_rewrite, parse_signal};
+use crate::seconds;
+use crate::signal::{Delay, Rewrite, Signal, parse_delay, parse_pdeathsig, parse_rewrite};
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -37,7 +37,7 @@ pub struct Cli {
         env = "SEXTON_GRACE",
         value_name = "SECONDS",
         default_value = "5",
-        value_parser = parse_grace
+        value_parser = seconds::parse
     )]
     pub grace: Duration,
 
@@ -57,6 +57,18 @@ pub struct Cli {
     )]
     pub rewrite: Vec<Rewrite>,
 
+    /// Hold SIGNAL for SECONDS before forwarding it, so a load balancer can drain; other
+    /// signals pass meanwhile, and a second SIGNAL is forwarded at once. Repeatable
+    #[arg(
+        short = 'd',
+        long,
+        env = "SEXTON_DELAY",
+        value_name = "SIGNAL:SECONDS",
+        value_delimiter = ',',
+        value_parser = parse_delay
+    )]
+    pub delay: Vec<Delay>,
+
     /// Exit 0 when COMMAND's exit status is CODE (128+N for signal N); repeatable [tini -e]
     #[arg(
         short = 'e',
@@ -73,7 +85,7 @@ pub struct Cli {
         long,
         env = "SEXTON_PDEATHSIG",
         value_name = "SIGNAL",
-        value_parser = parse_signal
+        value_parser = parse_pdeathsig
     )]
     pub pdeathsig: Option<Signal>,
 

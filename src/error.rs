@@ -24,6 +24,8 @@ pub enum Error {
     Spawn { command: String, errno: Errno },
     /// A system call sexton itself depends on failed.
     Sys { call: &'static str, errno: Errno },
+    /// Help, version or license text could not be written to stdout.
+    Write { errno: Errno },
 }
 
 impl Error {
@@ -34,7 +36,7 @@ impl Error {
                 errno if out_of_resources(*errno) => ExitCode::FAILURE,
                 _ => ExitCode::CANNOT_EXECUTE,
             },
-            Error::Usage(_) | Error::Sys { .. } => ExitCode::FAILURE,
+            Error::Usage(_) | Error::Sys { .. } | Error::Write { .. } => ExitCode::FAILURE,
         }
     }
 
@@ -70,6 +72,11 @@ impl fmt::Display for Error {
                 };
                 write!(f, "sexton: {call} failed: {}; {hint}", errno.desc())
             }
+            Error::Write { errno } => write!(
+                f,
+                "sexton: cannot write to stdout: {}; check where stdout goes",
+                errno.desc()
+            ),
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::signals::Signal;
+use crate::signal::Signal;
 
 /// The code sexton's process exits with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Exited(code) => write!(f, "exited with {code}"),
-            Outcome::Signaled(sig) => write!(f, "killed by {sig}"),
+            Outcome::Signaled(sig) => write!(f, "was killed by {sig}"),
         }
     }
 }

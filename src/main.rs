@@ -6,16 +6,21 @@
 // Unit tests are built without `main`, so what only `main` reaches looks unused to them.
 #![cfg_attr(test, allow(dead_code))]
 
+mod activation;
 mod args;
 mod cli;
 mod environ;
 mod error;
 mod exit;
+mod forward;
 mod logging;
+mod pidfd;
 mod reap;
+mod release;
 mod run;
+mod seconds;
 mod shutdown;
-mod signals;
+mod signal;
 mod spawn;
 mod terminal;
 mod thread;

@@ -15,7 +15,7 @@ use nix::unistd::Pid;
 
 use crate::error::Error;
 use crate::exit::Outcome;
-use crate::signals::Signal;
+use crate::signal::Signal;
 
 /// Where a run of the loop stopped.
 enum Stop {
@@ -27,64 +27,77 @@ enum Stop {
     Empty,
 }
 
-/// Reaps until `main` exits and returns how it ended.
-pub fn until_exit(main: Pid, warn_on_reap: bool) -> Result<Outcome, Error> {
-    match reap(0, Some(main), warn_on_reap)? {
-        Stop::Exited(outcome) => {
-            log::info!("command (pid {main}) {outcome}");
-            Ok(outcome)
-        }
-        Stop::Running | Stop::Empty => Err(Error::Sys {
-            call: "waitpid",
-            errno: Errno::ECHILD,
-        }),
+/// The reap loop, and what it says of the orphans it reaps.
+#[derive(Clone, Copy)]
+pub struct Reaper {
+    /// `-w`: each orphan reaped is worth a warning, not just a debug line.
+    warn: bool,
+}
+
+impl Reaper {
+    pub fn new(warn_on_reap: bool) -> Reaper {
+        Reaper { warn: warn_on_reap }
     }
-}
 
-/// Reaps until sexton has no children left.
-pub fn until_empty(warn_on_reap: bool) -> Result<(), Error> {
-    reap(0, None, warn_on_reap).map(drop)
-}
+    /// Reaps until `main` exits and returns how it ended.
+    pub fn until_exit(self, main: Pid) -> Result<Outcome, Error> {
+        match self.reap(0, Some(main))? {
+            Stop::Exited(outcome) => {
+                log::info!("command (pid {main}) {outcome}");
+                Ok(outcome)
+            }
+            Stop::Running | Stop::Empty => Err(Error::Sys {
+                call: "waitpid",
+                errno: Errno::ECHILD,
+            }),
+        }
+    }
 
-/// Reaps what has already exited, without blocking; returns whether any child is left.
-pub fn has_children(warn_on_reap: bool) -> Result<bool, Error> {
-    Ok(matches!(
-        reap(libc::WNOHANG, None, warn_on_reap)?,
-        Stop::Running
-    ))
-}
+    /// Reaps until sexton has no children left.
+    pub fn until_empty(self) -> Result<(), Error> {
+        self.reap(0, None).map(drop)
+    }
 
-/// The loop itself, on raw `waitpid(-1)`: nix's wrapper fails on a death by a realtime signal.
-fn reap(flags: c_int, main: Option<Pid>, warn_on_reap: bool) -> Result<Stop, Error> {
-    loop {
-        let mut status = 0;
-        // SAFETY: `status` is a valid out-pointer for the call.
-        let pid = unsafe { libc::waitpid(-1, &mut status, flags) };
-        match pid {
-            0 => return Ok(Stop::Running),
-            -1 => match Errno::last() {
-                // sexton installs no signal handler, so nothing should interrupt; if
-                // anything does, waiting again is right.
-                Errno::EINTR => {}
-                Errno::ECHILD => return Ok(Stop::Empty),
-                errno => {
-                    return Err(Error::Sys {
-                        call: "waitpid",
-                        errno,
-                    });
+    /// Reaps what has already exited, without blocking; returns whether any child is left.
+    pub fn has_children(self) -> Result<bool, Error> {
+        Ok(matches!(self.reap(libc::WNOHANG, None)?, Stop::Running))
+    }
+
+    /// The loop itself, on raw `waitpid(-1)`: nix's wrapper fails on a death by a realtime
+    /// signal.
+    fn reap(self, flags: c_int, main: Option<Pid>) -> Result<Stop, Error> {
+        loop {
+            let mut status = 0;
+            // SAFETY: `status` is a valid out-pointer for the call.
+            let pid = unsafe { libc::waitpid(-1, &mut status, flags) };
+            match pid {
+                0 => return Ok(Stop::Running),
+                -1 => match Errno::last() {
+                    // sexton installs no signal handler, so nothing should interrupt; if
+                    // anything does, waiting again is right.
+                    Errno::EINTR => {}
+                    Errno::ECHILD => return Ok(Stop::Empty),
+                    errno => {
+                        return Err(Error::Sys {
+                            call: "waitpid",
+                            errno,
+                        });
+                    }
+                },
+                pid if Some(Pid::from_raw(pid)) == main => {
+                    return Ok(Stop::Exited(decode(status)));
                 }
-            },
-            pid if Some(Pid::from_raw(pid)) == main => return Ok(Stop::Exited(decode(status))),
-            pid => orphan(Pid::from_raw(pid), decode(status), warn_on_reap),
+                pid => self.orphan(Pid::from_raw(pid), decode(status)),
+            }
         }
     }
-}
 
-fn orphan(pid: Pid, outcome: Outcome, warn_on_reap: bool) {
-    if warn_on_reap {
-        log::warn!("reaped pid {pid}, which {outcome}");
-    } else {
-        log::debug!("reaped pid {pid}, which {outcome}");
+    fn orphan(self, pid: Pid, outcome: Outcome) {
+        if self.warn {
+            log::warn!("reaped pid {pid}, which {outcome}");
+        } else {
+            log::debug!("reaped pid {pid}, which {outcome}");
+        }
     }
 }
 

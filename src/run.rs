@@ -3,32 +3,32 @@
 //! exit code.
 
 use std::ffi::OsString;
-use std::io::Write;
 
-use clap::error::ErrorKind;
+use nix::errno::Errno;
 use nix::unistd::getppid;
 
+use crate::args::{self, Request};
 use crate::error::Error;
 use crate::exit::{self, ExitCode};
+use crate::forward::{self, Target};
+use crate::reap::Reaper;
 use crate::shutdown::{self, Scope};
-use crate::signals::{self, Signal, Target};
+use crate::signal::{Routes, Signal};
 use crate::terminal::Terminal;
-use crate::{args, logging, reap, spawn};
+use crate::{logging, release, spawn};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
-    let startup = signals::shield();
+    let startup = forward::shield();
     let parent = getppid();
-    let mut cli = match args::parse(args.into_iter().collect()) {
-        Ok(cli) => cli,
-        Err(err) => return print_or_fail(err),
+    let mut cli = match args::parse(args.into_iter().collect())? {
+        Request::Run(cli) => cli,
+        Request::Print(text) => return print(&text),
     };
-    if cli.license {
-        return print(include_str!("../LICENSE"));
-    }
     logging::init(cli.verbose, cli.warn_on_reap);
     if let Some(sig) = cli.pdeathsig {
-        signals::on_parent_death(sig, parent)?;
+        forward::on_parent_death(sig, parent)?;
     }
+    let reaper = Reaper::new(cli.warn_on_reap);
     let scope = Scope::take_up();
     let terminal = Terminal::foreground();
     let child = if cli.pause {
@@ -40,52 +40,45 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
             terminal.is_some(),
         )?
     };
+    // Before anything of sexton's own is opened: see `release`.
+    release::inherited();
     let target = if cli.single_child {
         Target::Child(child)
     } else {
         Target::Group(child)
     };
-    if let Err(err) = signals::forward_to(target, &cli.rewrite) {
-        // A child that no signal could reach would outlive `docker stop`: take it down.
-        signals::send(target.pid(), Signal::KILL);
-        reap::until_exit(child, cli.warn_on_reap)?;
-        return Err(err);
-    }
-    let outcome = reap::until_exit(child, cli.warn_on_reap)?;
-    signals::stop_forwarding();
-    shutdown::leftovers(scope, cli.grace, cli.warn_on_reap)?;
+    let forwarding = match forward::start(&startup, target, Routes::new(&cli.rewrite, &cli.delay)) {
+        Ok(forwarding) => forwarding,
+        Err(err) => {
+            // A child that no signal could reach would outlive `docker stop`: take it down.
+            forward::send(target.pid(), Signal::KILL);
+            reaper.until_exit(child)?;
+            return Err(err);
+        }
+    };
+    let outcome = reaper.until_exit(child)?;
+    forwarding.stop();
+    shutdown::leftovers(scope, cli.grace, reaper)?;
     if let Some(terminal) = terminal {
         terminal.give_back();
     }
     Ok(exit::code(outcome, &cli.remap_exit))
 }
 
-/// `--help` and `--version` print and succeed; any other clap error is a usage error.
-fn print_or_fail(err: clap::Error) -> Result<ExitCode, Error> {
-    if matches!(
-        err.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) {
-        let text = err.render().to_string();
-        return print(&format!("{}\n", text.trim_end()));
-    }
-    // clap's first paragraph is the reason, sometimes over two lines; the rest is advice.
-    let text = err.render().to_string();
-    let reason: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .take_while(|line| !line.is_empty())
-        .collect();
-    Err(Error::Usage(
-        reason.join(" ").trim_start_matches("error: ").to_owned(),
-    ))
-}
-
-/// Prints `text` to stdout; a closed stdout is not sexton's failure.
+/// Prints `text` to stdout. A reader that went away (EPIPE) is no failure of sexton's; any
+/// other write error is, as in coreutils. Written with write(2) itself: std's stdout takes a
+/// closed descriptor (EBADF) for success.
 fn print(text: &str) -> Result<ExitCode, Error> {
-    let mut stdout = std::io::stdout();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        match nix::unistd::write(std::io::stdout(), rest) {
+            // write(2) never writes nothing of a non-empty buffer unless something is broken.
+            Ok(0) => return Err(Error::Write { errno: Errno::EIO }),
+            Ok(n) => rest = &rest[n..],
+            Err(Errno::EINTR) => {}
+            Err(Errno::EPIPE) => break,
+            Err(errno) => return Err(Error::Write { errno }),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

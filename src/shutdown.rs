@@ -14,17 +14,17 @@
 //!   leftover is gone, so a leftover that obeys SIGTERM costs no more than its own exit.
 
 use std::fs;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::ptr;
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::libc::{self, c_int};
+use nix::libc::c_int;
 use nix::unistd::getpid;
 
 use crate::error::Error;
-use crate::signals::{self, Signal};
-use crate::{reap, thread};
+use crate::pidfd::Pidfd;
+use crate::reap::Reaper;
+use crate::signal::Signal;
+use crate::{forward, thread};
 
 /// The processes sexton shuts down.
 #[derive(Clone, Copy, Debug)]
@@ -56,7 +56,7 @@ impl Scope {
         match self {
             // PID 1 is checked here again, where it matters: kill(-1, …) from anything else
             // signals the whole host.
-            Scope::Namespace if me == 1 => signals::send(-1, sig),
+            Scope::Namespace if me == 1 => forward::send(-1, sig),
             _ => {
                 let tree = descendants(me);
                 for &pid in &tree {
@@ -71,58 +71,25 @@ impl Scope {
 /// the scan and the signal the process may have exited and its pid gone to another. A pidfd
 /// pins the process, whose parent, read again, must then be sexton or in `tree`.
 fn signal_in_tree(pid: c_int, me: c_int, tree: &[c_int], sig: Signal) {
-    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        if Errno::last() != Errno::ESRCH {
+    let pidfd = match Pidfd::open(pid) {
+        Ok(pidfd) => pidfd,
+        Err(Errno::ESRCH) => return,
+        Err(_) => {
             // No pidfd (Linux before 5.3, a seccomp filter, no free descriptor): the process
             // still gets its signal, with the small window left open.
-            signals::send(pid, sig);
+            forward::send(pid, sig);
+            return;
         }
-        return;
-    }
-    // SAFETY: pidfd_open just returned this descriptor, which nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd as c_int) };
-    if parent_of(pid).is_some_and(|parent| parent == me || tree.contains(&parent)) {
-        // SAFETY: pidfd_send_signal(2) takes a pidfd we own, a signal number, no siginfo and
-        // no flags; a process that has exited since fails with ESRCH, which needs nothing.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                fd.as_raw_fd(),
-                sig.number(),
-                ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-    }
-}
-
-/// Parses `--grace`: seconds, fractions allowed, 0 for SIGKILL at once. Decimal digits by
-/// hand: a float parser would add 15 KB to the binary.
-pub fn parse_grace(text: &str) -> Result<Duration, String> {
-    let wrong = || format!("'{text}' is not a number of seconds, e.g. 5 or 0.5");
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = whole.bytes().chain(fraction.bytes());
-    if whole.len() + fraction.len() == 0 || !digits.clone().all(|b| b.is_ascii_digit()) {
-        return Err(wrong());
-    }
-    let secs = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| wrong())?
     };
-    let nanos = fraction
-        .bytes()
-        .chain(std::iter::repeat(b'0'))
-        .take(9)
-        .fold(0, |nanos, digit| nanos * 10 + u32::from(digit - b'0'));
-    Ok(Duration::new(secs, nanos))
+    if parent_of(pid).is_some_and(|parent| parent == me || tree.contains(&parent)) {
+        // A process that has exited since fails with ESRCH, which needs nothing.
+        let _ = pidfd.send(sig);
+    }
 }
 
 /// Shuts down whatever is left in `scope` and reaps it all.
-pub fn leftovers(scope: Scope, grace: Duration, warn_on_reap: bool) -> Result<(), Error> {
-    if !reap::has_children(warn_on_reap)? {
+pub fn leftovers(scope: Scope, grace: Duration, reaper: Reaper) -> Result<(), Error> {
+    if !reaper.has_children()? {
         return Ok(());
     }
     log::info!("sending SIGTERM to leftover processes; SIGKILL in {grace:?}");
@@ -137,7 +104,7 @@ pub fn leftovers(scope: Scope, grace: Duration, warn_on_reap: bool) -> Result<()
         log::warn!("cannot start the grace timer ({err}); sending SIGKILL to leftover processes");
         scope.signal(Signal::KILL);
     }
-    reap::until_empty(warn_on_reap)
+    reaper.until_empty()
 }
 
 fn start_grace_timer(scope: Scope, grace: Duration) -> Result<(), Errno> {
@@ -192,30 +159,6 @@ fn descendants_in(root: c_int, table: &[(c_int, c_int)]) -> Vec<c_int> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grace_takes_seconds_and_fractions() {
-        assert_eq!(parse_grace("5"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_grace("0.25"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_grace("0"), Ok(Duration::ZERO));
-        assert_eq!(parse_grace(".5"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_grace("2."), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_grace("1.0000000019"), Ok(Duration::new(1, 1)));
-        for bad in [
-            "abc",
-            "",
-            ".",
-            "-1",
-            "+1",
-            "1.2.3",
-            "NaN",
-            "inf",
-            "1e3",
-            "99999999999999999999",
-        ] {
-            assert!(parse_grace(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn reads_the_parent_past_any_command_name() {

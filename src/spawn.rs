@@ -10,7 +10,12 @@
 //!   start in allocations, resets SIGPIPE behind the launcher's back, and reaps on its own.
 //! - Code in the forked child only makes async-signal-safe system calls: no allocation, no
 //!   locks, no logging. Everything it needs is computed in the parent beforehand.
+//! - The child gets sexton's environment, except that a `LISTEN_PID` naming sexton names the
+//!   child instead (`activation`), and a file the kernel cannot run (ENOEXEC: a script
+//!   without `#!`) runs through `/bin/sh`, as execvp runs it.
 //! - Nothing here waits for the child: `reap` owns every exit status.
+//! - When `command` returns the child has exec'd and sexton holds nothing of its own yet:
+//!   the exec-report pipe is closed. That is when `release` lets go of what sexton inherited.
 
 use std::borrow::Cow;
 use std::ffi::{CStr, CString, OsStr, OsString};
@@ -20,8 +25,14 @@ use nix::errno::Errno;
 use nix::libc::{self, c_char, c_int, sigset_t};
 use nix::unistd::Pid;
 
+use crate::activation::{Environment, PID_ROOM};
+use crate::environ;
 use crate::error::Error;
-use crate::signals::{self, Signal, Startup};
+use crate::forward::{self, Startup};
+use crate::signal::{Set, Signal};
+
+/// The shell execvp hands a file the kernel cannot run.
+const SHELL: &CStr = c"/bin/sh";
 
 /// Runs `argv` (PATH is searched for `argv[0]` as a shell does) in a new process group;
 /// with `foreground`, that group is handed the terminal on stdin before exec. Returns once
@@ -37,22 +48,40 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
         command: name(),
         errno,
     })?;
-    let mut pointers = Vec::with_capacity(args.len() + 1);
-    pointers.extend(args.iter().map(|arg| arg.as_ptr()));
-    pointers.push(std::ptr::null::<c_char>());
+    // One array serves both execs: from its second slot it is the command's argv; whole, with
+    // the file in that slot, it is `/bin/sh FILE ARGS...`, which is how execvp runs a script
+    // without `#!` (the kernel's ENOEXEC).
+    let mut argv = Vec::with_capacity(args.len() + 2);
+    argv.push(SHELL.as_ptr());
+    argv.extend(args.iter().map(|arg| arg.as_ptr()));
+    argv.push(std::ptr::null::<c_char>());
+    let mut activation = Environment::for_command();
+    let envp = activation
+        .as_ref()
+        .map_or_else(environ::envp, Environment::envp);
     let restore = Restore::from(startup);
     let (report, reported) = exec_report_pipe()?;
     let child = fork_into(|| {
-        // SAFETY: setpgid(2), execv(3), write(2) and errno are async-signal-safe; every
-        // pointer was built before the fork and stays valid in the child's copy of memory.
+        // SAFETY: setpgid(2), getpid(2), execve(2), write(2) and errno are async-signal-safe;
+        // the rest are plain stores into memory built before the fork, which stays valid in
+        // the child's copy of it.
         unsafe {
             libc::setpgid(0, 0);
             if foreground {
                 take_terminal();
             }
             restore.apply();
-            libc::execv(program.as_ptr(), pointers.as_ptr());
-            let errno = Errno::last_raw();
+            if let Some(activation) = activation.as_mut() {
+                write_decimal(libc::getpid().unsigned_abs(), activation.pid_slot());
+            }
+            libc::execve(program.as_ptr(), argv.as_ptr().add(1), envp);
+            let mut errno = Errno::last_raw();
+            if errno == libc::ENOEXEC {
+                *argv.as_mut_ptr().add(1) = program.as_ptr();
+                libc::execve(SHELL.as_ptr(), argv.as_ptr(), envp);
+                // The file is still what could not run, whatever stopped the shell.
+                errno = libc::ENOEXEC;
+            }
             libc::write(report, (&raw const errno).cast(), size_of_val(&errno));
         }
     });
@@ -112,10 +141,10 @@ fn environ_path() -> Vec<u8> {
 /// It stands in for a command, so pause mode shares every path of a normal run: forwarding,
 /// reaping and the shutdown of leftovers.
 pub fn placeholder() -> Result<Pid, Error> {
-    let stop = signals::set_of([Signal::TERM, Signal::INT, Signal::HUP]);
+    let stop = Set::from_iter([Signal::TERM, Signal::INT, Signal::HUP]).to_sigset();
     let child = fork_into(|| {
         // SAFETY: setpgid(2) and sigwait(3) are async-signal-safe. The stop signals are still
-        // blocked from `signals::shield`, so none is lost before sigwait.
+        // blocked from `forward::shield`, so none is lost before sigwait.
         unsafe {
             libc::setpgid(0, 0);
             let mut sig = 0;
@@ -181,18 +210,18 @@ fn exec_error(reported: c_int) -> Option<Errno> {
 #[derive(Clone, Copy)]
 struct Restore {
     mask: sigset_t,
-    dispositions: [(libc::c_int, libc::sighandler_t); signals::SELF_IGNORED.len()],
+    dispositions: [(c_int, libc::sighandler_t); forward::SELF_IGNORED.len()],
 }
 
 impl From<&Startup> for Restore {
     fn from(startup: &Startup) -> Restore {
-        let dispositions = signals::SELF_IGNORED.map(|sig| {
+        let dispositions = forward::SELF_IGNORED.map(|sig| {
             let handler = if startup.ignored(sig) {
                 libc::SIG_IGN
             } else {
                 libc::SIG_DFL
             };
-            (sig, handler)
+            (sig.number(), handler)
         });
         Restore {
             mask: startup.mask,
@@ -221,4 +250,36 @@ fn take_terminal() {
     // SAFETY: tcsetpgrp(3) and getpid(2) are async-signal-safe; failure leaves the terminal
     // as it was, which is all there is to do about it here.
     unsafe { libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpid()) };
+}
+
+/// Runs in the child: writes `n` in decimal at the start of `out`, then a NUL. Only stores
+/// into memory built before the fork: no allocation, no call.
+fn write_decimal(n: u32, out: &mut [u8; PID_ROOM]) {
+    let mut len = 1;
+    let mut rest = n / 10;
+    while rest > 0 {
+        len += 1;
+        rest /= 10;
+    }
+    let mut rest = n;
+    for digit in out[..len].iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out[len] = 0;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_any_pid_in_decimal() {
+        for n in [0, 1, 9, 10, 4194304, u32::MAX] {
+            let mut out = [b'x'; PID_ROOM];
+            write_decimal(n, &mut out);
+            let end = out.iter().position(|&b| b == 0).expect("a NUL");
+            assert_eq!(&out[..end], n.to_string().as_bytes());
+        }
+    }
 }

@@ -1,9 +1,15 @@
 //! What COMMAND inherits: exactly what it would get if the launcher ran it directly (signal
-//! mask and ignored signals, open descriptors), and sexton copes with closed or broken stdio.
+//! mask and ignored signals, open descriptors, sockets passed for activation, a script
+//! without `#!` run as execvp runs it), while sexton keeps none of the launcher's descriptors
+//! or its directory; and sexton copes with closed or broken stdio.
 
 mod util;
 
 use std::fs::File;
+use std::io::{BufRead, BufReader, ErrorKind};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use util::libc::{SIGHUP, SIGPIPE, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR2};
 use util::{Run, TempDir, direct, sexton};
@@ -135,8 +141,25 @@ fn closed_stdout() {
         .close_fd(1)
         .run()
         .assert_code(5);
+    // As in coreutils, text that cannot be written is a failure.
     for flag in ["--version", "--help", "--license"] {
-        sexton([flag]).close_fd(1).run().assert_code(0);
+        sexton([flag])
+            .close_fd(1)
+            .run()
+            .assert_one_error_line(&["sexton: cannot write to stdout"])
+            .assert_code(125);
+    }
+}
+
+#[test]
+fn help_to_a_full_disk_fails() {
+    for flag in ["--help", "--license", "--version"] {
+        let full = std::fs::File::create("/dev/full").unwrap();
+        sexton([flag])
+            .stdout(full)
+            .run()
+            .assert_one_error_line(&["No space left on device"])
+            .assert_code(125);
     }
 }
 
@@ -170,4 +193,242 @@ fn a_broken_pipe_on_stderr() {
     out.assert_code(127);
     let out = sexton(["--version"]).stdout(util::broken_pipe()).run();
     out.assert_code(0);
+}
+
+/// The descriptors `pid` has open from 3 up.
+fn descriptors_from_3(pid: i32) -> Vec<i32> {
+    let mut fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap_or_else(|err| panic!("/proc/{pid}/fd: {err}"))
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&fd| fd >= 3)
+        .collect();
+    fds.sort();
+    fds
+}
+
+/// Waits until sexton holds no descriptor from 3 up: the child runs before sexton hears that
+/// its exec succeeded, and only then does sexton let go.
+fn wait_until_sexton_holds_nothing(run: &util::Proc) {
+    let sexton = run.sexton_pid();
+    util::wait_until("sexton to hold no descriptor from 3 up", || {
+        descriptors_from_3(sexton).is_empty()
+    });
+}
+
+/// Whether something listens on the loopback `port` (a connection is refused once no process
+/// holds the listening socket any more).
+fn listening(port: u16) -> bool {
+    match TcpStream::connect(("127.0.0.1", port)) {
+        Ok(_) => true,
+        Err(err) => {
+            assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "connect: {err}");
+            false
+        }
+    }
+}
+
+/// A pipe's write end and a listening socket, passed as 5 and 6 to sexton started by
+/// `launcher`: once COMMAND closes its copies, the reader sees end of file and the port is
+/// free, while sexton still runs.
+fn lets_go_of_a_pipe_and_a_socket(launcher: Run) {
+    let dir = TempDir::new();
+    let (read, write) = util::pipe();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut run = launcher
+        .args([
+            "sh",
+            "-c",
+            r#"exec 5>&- 6>&-; touch "$D/closed"; exec sleep 30"#,
+        ])
+        .pass_fd(util::raw(&write), 5)
+        .pass_fd(util::raw(&listener), 6)
+        .dir(&dir)
+        .spawn();
+    drop((write, listener));
+    dir.wait_for("closed");
+    util::wait_until("the pipe's reader to see end of file", || {
+        let mut poll = util::libc::pollfd {
+            fd: util::raw(&read),
+            events: util::libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; a zero timeout returns at once.
+        unsafe { util::libc::poll(&mut poll, 1, 0) };
+        poll.revents & util::libc::POLLHUP != 0
+    });
+    util::wait_until("the port to be free", || !listening(port));
+    assert!(util::is_alive(run.sexton_pid()));
+    wait_until_sexton_holds_nothing(&run);
+    run.signal(SIGTERM);
+    run.wait().assert_code(143);
+}
+
+#[test]
+fn sexton_keeps_no_inherited_descriptor() {
+    lets_go_of_a_pipe_and_a_socket(sexton(["--"]));
+}
+
+/// Execs its arguments under a seccomp filter that fails close_range(2) with ENOSYS, as on
+/// Linux before 5.9 or under a container profile that does not know the call.
+const WITHOUT_CLOSE_RANGE: &str = r#"
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+# Load the syscall number; close_range (436 on every architecture) gets ENOSYS (38).
+code = struct.pack("HBBI" * 4, 0x20, 0, 0, 0, 0x15, 0, 1, 436, 0x06, 0, 0, 0x50000 | 38,
+                   0x06, 0, 0, 0x7FFF0000)
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+prog = Fprog(4, code)
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0):
+    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+"#;
+
+#[test]
+fn sexton_keeps_no_inherited_descriptor_without_close_range() {
+    lets_go_of_a_pipe_and_a_socket(direct(["python3", "-c", WITHOUT_CLOSE_RANGE, util::SEXTON]));
+}
+
+/// A COMMAND that says it runs and then idles until it is signalled.
+const READY_THEN_SLEEP: &str = r#"touch "$D/ready"; exec sleep 30"#;
+
+#[test]
+fn sexton_as_pid_1_keeps_no_inherited_descriptor() {
+    // `unshare` keeps its own copy, so here it is sexton's descriptors that tell.
+    let dir = TempDir::new();
+    let extra = File::create(dir.join("extra")).unwrap();
+    let mut run = sexton(["sh", "-c", READY_THEN_SLEEP])
+        .pass_fd(util::raw(&extra), 5)
+        .in_pid_namespace()
+        .dir(&dir)
+        .spawn();
+    dir.wait_for("ready");
+    assert!(descriptors_from_3(run.sexton_child()).contains(&5));
+    wait_until_sexton_holds_nothing(&run);
+    run.signal(SIGTERM);
+    run.wait().assert_code(143);
+}
+
+#[test]
+fn sexton_leaves_the_launch_directory() {
+    let dir = TempDir::new();
+    let cwd = |pid: i32| std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();
+    let mut run = sexton(["sh", "-c", READY_THEN_SLEEP])
+        .current_dir(dir.path())
+        .dir(&dir)
+        .spawn();
+    dir.wait_for("ready");
+    assert_eq!(cwd(run.sexton_child()), dir.path());
+    // The child runs before sexton hears that its exec succeeded, and so lets go.
+    util::wait_until("sexton to move to /", || {
+        cwd(run.sexton_pid()) == Path::new("/")
+    });
+    run.signal(SIGTERM);
+    run.wait().assert_code(143);
+}
+
+/// A socket-activated server: takes the listening socket on descriptor 3 as `sd_listen_fds`
+/// would, accepts one connection, closes the listener, writes its pid and what it was told,
+/// and exits when the client hangs up.
+const ACTIVATED: &str = r#"
+import os, socket
+listener = socket.socket(fileno=3)
+conn, _ = listener.accept()
+listener.close()
+env = os.environ
+told = [env.get(name, "-") for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PIDFDID")]
+conn.sendall(("%d %s\n" % (os.getpid(), " ".join(told))).encode())
+conn.recv(1)
+"#;
+
+/// Connects to the activated server on `port` and returns its pid and what it was told, with
+/// the connection to close when done.
+fn ask_activated(port: u16) -> (Vec<String>, TcpStream) {
+    let conn = util::wait_for_some("the activated socket to listen", || {
+        TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    conn.set_read_timeout(Some(util::DEADLINE)).unwrap();
+    let mut line = String::new();
+    BufReader::new(&conn).read_line(&mut line).unwrap();
+    (line.split_whitespace().map(str::to_owned).collect(), conn)
+}
+
+#[test]
+fn socket_activation_reaches_the_command() {
+    // systemd-socket-activate names itself in LISTEN_PID and execs sexton in place.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut run = direct(["systemd-socket-activate", "--fdname=web", "-l"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args([util::SEXTON, "--", "python3", "-c", ACTIVATED])
+        .spawn();
+    let (told, conn) = ask_activated(port);
+    assert_eq!(
+        told[1], told[0],
+        "LISTEN_PID must be the command's own pid: {told:?}"
+    );
+    assert_eq!(told[2..], ["1", "web", "-"], "{told:?}");
+    util::wait_until("the port to be free", || !listening(port));
+    assert!(util::is_alive(run.sexton_pid()));
+    drop(conn);
+    // systemd-socket-activate says on stderr what it did; sexton has nothing to say.
+    run.wait().assert_code(0).assert_sexton_quiet();
+}
+
+#[test]
+fn socket_activation_of_pid_1() {
+    // podman passes sockets to its container's PID 1 with LISTEN_PID=1.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut run = sexton(["python3", "-c", ACTIVATED])
+        .envs(&[
+            ("LISTEN_PID", "1"),
+            ("LISTEN_FDS", "1"),
+            ("LISTEN_FDNAMES", "web"),
+            ("LISTEN_PIDFDID", "12345"),
+        ])
+        .pass_fd(util::raw(&listener), 3)
+        .in_pid_namespace()
+        .spawn();
+    drop(listener);
+    let (told, conn) = ask_activated(port);
+    assert_ne!(told[0], "1");
+    assert_eq!(
+        told[1], told[0],
+        "LISTEN_PID must be the command's own pid: {told:?}"
+    );
+    // LISTEN_PIDFDID named sexton: left out, so the pid alone is checked.
+    assert_eq!(told[2..], ["1", "web", "-"], "{told:?}");
+    wait_until_sexton_holds_nothing(&run);
+    drop(conn);
+    run.wait().assert_code(0).assert_quiet();
+}
+
+#[test]
+fn a_script_without_interpreter_line_runs_as_execvp_runs_it() {
+    // The kernel refuses a file without `#!` (ENOEXEC); execvp then runs it with /bin/sh, the
+    // file as $0 and the arguments after it. `env` runs its command with execvp.
+    let dir = TempDir::new();
+    let script = dir.join("sexton-script");
+    std::fs::write(&script, "echo \"$0|$1|$2\"\nexit 7\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", dir.path().display());
+    let file = script.to_str().unwrap();
+    for (name, path) in [(file, None), ("sexton-script", Some(path.as_str()))] {
+        let launch = |run: Run| match path {
+            Some(path) => run.env("PATH", path),
+            None => run,
+        };
+        let expected = launch(direct(["env", name, "a b", "c"])).run();
+        expected.assert_code(7);
+        assert_eq!(expected.stdout(), format!("{file}|a b|c\n"));
+        let under = launch(sexton([name, "a b", "c"])).run();
+        under.assert_code(7).assert_quiet();
+        assert_eq!(under.stdout(), expected.stdout());
+    }
 }

@@ -147,6 +147,7 @@ pub struct Run {
     stdout: Option<Stdio>,
     stderr: Option<Stdio>,
     setup: Vec<Setup>,
+    cwd: Option<PathBuf>,
     deadline: Duration,
 }
 
@@ -173,6 +174,7 @@ impl Run {
             stdout: None,
             stderr: None,
             setup: Vec::new(),
+            cwd: None,
             deadline: DEADLINE,
         }
     }
@@ -259,6 +261,12 @@ impl Run {
         self
     }
 
+    /// Launches in `dir` rather than in the test's working directory.
+    pub fn current_dir(mut self, dir: &Path) -> Run {
+        self.cwd = Some(dir.to_owned());
+        self
+    }
+
     pub fn deadline(mut self, deadline: Duration) -> Run {
         self.deadline = deadline;
         self
@@ -292,6 +300,9 @@ impl Run {
             }
         }
         command.envs(self.envs.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &self.cwd {
+            command.current_dir(dir);
+        }
         let file = |name: &str| File::create(out.join(name)).expect("create output file");
         command.stdin(self.stdin.take().unwrap_or_else(Stdio::null));
         command.stdout(self.stdout.take().unwrap_or_else(|| file("stdout").into()));
