@@ -4,7 +4,6 @@
 //! result. clap's errors become sexton's one-line usage errors here.
 
 use std::ffi::OsString;
-use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
@@ -12,6 +11,7 @@ use clap::{CommandFactory, Parser};
 use crate::cli::Cli;
 use crate::environ;
 use crate::error::Error;
+use crate::seconds;
 
 /// What the command line asks for.
 pub enum Request {
@@ -24,6 +24,11 @@ pub enum Request {
 /// Parses the command line. clap's parser is most of what a start of sexton costs, so the
 /// common `sexton [--] COMMAND...`, with no option and no SEXTON_* variable, skips it.
 pub fn parse(mut args: Vec<OsString>) -> Result<Request, Error> {
+    if let Some(name) = not_text() {
+        return Err(Error::Usage(format!(
+            "the value of {name} is not valid UTF-8"
+        )));
+    }
     let cli = match command_start(&args) {
         Some(start) if !env_sets_options() => {
             args.drain(..start);
@@ -89,7 +94,7 @@ fn require_command(cli: Cli) -> Result<Cli, clap::Error> {
 /// What clap produces for a command line without options.
 fn with_defaults(command: Vec<OsString>) -> Cli {
     Cli {
-        grace: Duration::from_secs(5),
+        grace: seconds::DEFAULT_GRACE,
         single_child: false,
         rewrite: Vec::new(),
         delay: Vec::new(),
@@ -129,6 +134,14 @@ const OPTION_VARS: [&str; 10] = [
     "SEXTON_PROCESS_GROUP",
 ];
 
+/// The first option variable whose value is not UTF-8: clap would only say "arguments".
+fn not_text() -> Option<String> {
+    environ::ours()
+        .filter(|(name, _)| OPTION_VARS.iter().any(|var| var.as_bytes() == *name))
+        .find(|(_, value)| std::str::from_utf8(value).is_err())
+        .map(|(name, _)| String::from_utf8_lossy(name).into_owned())
+}
+
 /// Whether the environment sets an option.
 fn env_sets_options() -> bool {
     environ::ours().any(|(name, _)| OPTION_VARS.iter().any(|var| var.as_bytes() == name))
@@ -137,6 +150,7 @@ fn env_sets_options() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn args(words: &[&str]) -> Vec<OsString> {
         words.iter().map(OsString::from).collect()

@@ -30,14 +30,14 @@ always); TINI_VERBOSITY sets the log level when -v is not given.";
 )]
 pub struct Cli {
     /// Seconds leftover processes get between SIGTERM and SIGKILL once COMMAND has exited;
-    /// fractions allowed, 0 sends SIGKILL at once
+    /// fractions allowed, 0 sends SIGKILL at once, empty is the default
     #[arg(
         short = 't',
         long,
         env = "SEXTON_GRACE",
         value_name = "SECONDS",
         default_value = "5",
-        value_parser = seconds::parse
+        value_parser = seconds::grace
     )]
     pub grace: Duration,
 

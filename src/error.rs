@@ -108,6 +108,11 @@ mod tests {
             text,
             "sexton: cannot run 'foo': No such file or directory; check the name and PATH"
         );
+        assert!(
+            spawn(Errno::EACCES)
+                .to_string()
+                .ends_with("check that it is an executable file")
+        );
         let fork = Error::Sys {
             call: "fork",
             errno: Errno::EAGAIN,

@@ -81,6 +81,12 @@ mod tests {
     }
 
     #[test]
+    fn outcomes_read_as_sentences() {
+        assert_eq!(Outcome::Exited(3).to_string(), "exited with 3");
+        assert_eq!(signaled(libc::SIGKILL).to_string(), "was killed by SIGKILL");
+    }
+
+    #[test]
     fn remapped_codes_become_success() {
         assert_eq!(code(Outcome::Exited(3), &[3]), ExitCode::SUCCESS);
         assert_eq!(code(signaled(libc::SIGTERM), &[143]), ExitCode::SUCCESS);

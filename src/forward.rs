@@ -15,9 +15,11 @@
 //!   forwarder sleep with a timeout: otherwise nothing wakes sexton but a signal.
 //! - The forwarder owns what it needs (the set it takes, the routes, the target), moved into
 //!   its thread; the only state it shares is the stop flag of [`Forwarding::stop`], after
-//!   which it sends nothing: the child is reaped and its pid may belong to another process.
+//!   which it sends nothing: the child is reaped and its pid may belong to another process,
+//!   and the SIGCONT hold of [`Forwarding::hold_continue`], for job control.
 //! - SIGTTIN, SIGTTOU and SIGPIPE only ever concern sexton's own terminal and pipe I/O, so
-//!   sexton ignores them and can never be stopped or killed by them. The synchronous faults
+//!   sexton ignores them and can never be stopped or killed by them (only `terminal`, to stop
+//!   sexton as its command's job, sends one to itself on purpose). The synchronous faults
 //!   (SEGV, BUS, FPE, ILL, TRAP, SYS) stay default: blocking them would hide a bug.
 //!   Everything else that can be caught is forwarded, realtime signals included, unless the
 //!   launcher ignored it (`nohup sexton ...`): that stays ignored, for sexton and the child.
@@ -26,6 +28,7 @@
 
 use std::mem::MaybeUninit;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -40,6 +43,10 @@ use crate::thread;
 
 /// Signals sexton ignores for itself (see the module docs).
 pub const SELF_IGNORED: [Signal; 3] = [Signal::TTIN, Signal::TTOU, Signal::PIPE];
+/// Every signal whose disposition sexton sets for itself: those it ignores, and SIGCHLD, which
+/// it sets to the default: ignored, the kernel would reap sexton's children on its own and
+/// `waitpid` find none, losing COMMAND's status.
+pub const SELF_SET: [Signal; 4] = [Signal::TTIN, Signal::TTOU, Signal::PIPE, Signal::CHLD];
 
 /// The signal state sexton was started with, for the child to get back, and the signals
 /// sexton took over.
@@ -56,6 +63,20 @@ impl Startup {
     /// Whether the launcher had set `sig` to SIG_IGN.
     pub fn ignored(&self, sig: Signal) -> bool {
         self.ignored.contains(sig)
+    }
+
+    /// Takes `sigs` even if the launcher ignored them (`--pause` must end on SIGINT under
+    /// `sh -c 'sexton -P &'`, which ignores it): blocks them, then sets them to the default,
+    /// and has the forwarder take them. Before [`start`].
+    pub fn take_even_if_ignored(&mut self, sigs: &[Signal]) {
+        let set: Set = sigs.iter().copied().collect();
+        // SAFETY: the pointer is to an initialised sigset_t. Blocked first, so the default
+        // disposition can never end sexton.
+        unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set.to_sigset(), ptr::null_mut()) };
+        for &sig in sigs {
+            disposition(sig, Some(libc::SIG_DFL));
+            self.taken.insert(sig);
+        }
     }
 }
 
@@ -79,8 +100,13 @@ pub fn shield() -> Startup {
         .filter(|&s| !ignored.contains(s))
         .collect();
     let mut ignored = ignored;
-    for sig in SELF_IGNORED {
-        if disposition(sig, Some(libc::SIG_IGN)) == libc::SIG_IGN {
+    for sig in SELF_SET {
+        let own = if SELF_IGNORED.contains(&sig) {
+            libc::SIG_IGN
+        } else {
+            libc::SIG_DFL
+        };
+        if disposition(sig, Some(own)) == libc::SIG_IGN {
             ignored.insert(sig);
         }
     }
@@ -113,6 +139,7 @@ impl Target {
 /// A running forwarder.
 pub struct Forwarding {
     stopped: Arc<Mutex<bool>>,
+    continue_held: Arc<AtomicBool>,
 }
 
 impl Forwarding {
@@ -121,31 +148,43 @@ impl Forwarding {
     pub fn stop(self) {
         *lock(&self.stopped) = true;
     }
+
+    /// While `held`, SIGCONT is not forwarded: sexton continues the command itself once the
+    /// command has the terminal again (`terminal`).
+    pub fn hold_continue(&self, held: bool) {
+        self.continue_held.store(held, Ordering::SeqCst);
+    }
 }
 
 /// Starts the forwarder thread, which takes the signals `startup` left blocked and sends them
 /// to `target` as `routes` say; signals that arrived before are forwarded first.
 pub fn start(startup: &Startup, target: Target, routes: Routes) -> Result<Forwarding, Error> {
     let stopped = Arc::new(Mutex::new(false));
+    let continue_held = Arc::new(AtomicBool::new(false));
     let forwarder = Forwarder {
         taken: startup.taken.to_sigset(),
         routes,
         aim: Aim::new(target),
         stopped: Arc::clone(&stopped),
+        continue_held: Arc::clone(&continue_held),
     };
     thread::start(move || forwarder.run()).map_err(|errno| Error::Sys {
         call: "pthread_create (the signal forwarder)",
         errno,
     })?;
-    Ok(Forwarding { stopped })
+    Ok(Forwarding {
+        stopped,
+        continue_held,
+    })
 }
 
-/// The forwarder thread's state, all its own but the stop flag.
+/// The forwarder thread's state, all its own but the two flags.
 struct Forwarder {
     taken: sigset_t,
     routes: Routes,
     aim: Aim,
     stopped: Arc<Mutex<bool>>,
+    continue_held: Arc<AtomicBool>,
 }
 
 /// How the forwarder reaches its target.
@@ -192,10 +231,9 @@ impl Forwarder {
                 }
             };
             let sig = Signal::new(sig);
-            if let Some(sig) =
-                sig.filter(|&sig| holds.is_empty() && self.routes.delay(sig).is_none())
-            {
-                // The usual case, without a clock.
+            if let Some(sig) = sig.filter(|&sig| self.routes.delay(sig).is_none()) {
+                // The usual case, without a clock. A held signal that falls due meanwhile goes
+                // when the next wait times out, at once.
                 self.forward(sig);
                 continue;
             }
@@ -219,6 +257,10 @@ impl Forwarder {
     }
 
     fn forward(&self, sig: Signal) {
+        if sig == Signal::CONT && self.continue_held.load(Ordering::SeqCst) {
+            log::debug!("held SIGCONT: sexton continues the command itself");
+            return;
+        }
         let Some(to) = self.routes.of(sig) else {
             log::debug!("dropped {sig}");
             return;
@@ -255,10 +297,6 @@ enum Arrival {
 struct Holds(Vec<(Signal, Instant)>);
 
 impl Holds {
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `sig`, which `-d` holds for `delay`, arrived at `now`.
     fn arrive(&mut self, sig: Signal, delay: Option<Duration>, now: Instant) -> Arrival {
         let Some(delay) = delay else {
@@ -325,7 +363,7 @@ pub fn on_parent_death(sig: Signal, parent: Pid) -> Result<(), Error> {
 }
 
 /// Returns `sig`'s handler, after setting it to `new` if one is given.
-fn disposition(sig: Signal, new: Option<libc::sighandler_t>) -> libc::sighandler_t {
+pub fn disposition(sig: Signal, new: Option<libc::sighandler_t>) -> libc::sighandler_t {
     // SAFETY: an all-zero sigaction is valid: empty mask, no flags.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
     let mut act = ptr::null();
@@ -355,7 +393,7 @@ mod tests {
             holds.arrive(Signal::TERM, None, Instant::now()),
             Arrival::Forward
         );
-        assert!(holds.is_empty() && holds.next_due().is_none());
+        assert!(holds.next_due().is_none());
     }
 
     #[test]
@@ -373,7 +411,7 @@ mod tests {
         assert_eq!(holds.next_due(), Some(t0 + 3 * SECOND / 2));
         assert!(holds.take_due(t0 + SECOND).is_empty());
         assert_eq!(holds.take_due(t0 + 2 * SECOND), [Signal::TERM, Signal::INT]);
-        assert!(holds.is_empty());
+        assert!(holds.next_due().is_none());
     }
 
     #[test]
@@ -385,7 +423,7 @@ mod tests {
             holds.arrive(Signal::TERM, Some(5 * SECOND), t0 + SECOND),
             Arrival::Again
         );
-        assert!(holds.is_empty());
+        assert!(holds.next_due().is_none());
         // And the next one is held again.
         assert_eq!(
             holds.arrive(Signal::TERM, Some(5 * SECOND), t0 + 2 * SECOND),

@@ -4,7 +4,7 @@
 //! another. A pidfd names the process it was opened for: signalling it after that process is
 //! reaped fails with ESRCH instead of reaching a stranger.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::ptr;
 
 use nix::errno::Errno;
@@ -40,5 +40,12 @@ impl Pidfd {
             )
         };
         Errno::result(done).map(drop)
+    }
+}
+
+/// For poll(2): a pidfd is readable once its process has exited, child or not.
+impl AsFd for Pidfd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
     }
 }

@@ -3,11 +3,14 @@
 //!
 //! Invariants:
 //! - sexton never waits any other way, and never lets std reap (`Child::wait`): this loop is
-//!   the only place that consumes an exit status, so none is lost or stolen.
-//! - While idle the loop sleeps in the kernel: it wakes for a child's death only, never on a
-//!   timer or a signal (forwarding has a thread of its own).
+//!   the only place that consumes an exit status, so none is lost or stolen. (The one
+//!   exception runs before it: `spawn` reaps the child of an exec that failed.)
+//! - While idle the loop sleeps in the kernel: it wakes for a child's death (or a stop, see
+//!   below) only, never on a timer or a signal (forwarding has a thread of its own).
 //! - Until the main child exits, sexton always has a child, so `waitpid` never returns
 //!   ECHILD and the loop cannot spin.
+//! - Until then it also reports the main child's stops (WUNTRACED), for job control
+//!   (`terminal`); a stopped orphan is left to whoever stopped it.
 
 use nix::errno::Errno;
 use nix::libc::{self, c_int};
@@ -39,9 +42,10 @@ impl Reaper {
         Reaper { warn: warn_on_reap }
     }
 
-    /// Reaps until `main` exits and returns how it ended.
-    pub fn until_exit(self, main: Pid) -> Result<Outcome, Error> {
-        match self.reap(0, Some(main))? {
+    /// Reaps until `main` exits and returns how it ended; `stopped` hears of each time `main`
+    /// is stopped, and by which signal.
+    pub fn until_exit(self, main: Pid, mut stopped: impl FnMut(Signal)) -> Result<Outcome, Error> {
+        match self.reap(libc::WUNTRACED, Some((main, &mut stopped)))? {
             Stop::Exited(outcome) => {
                 log::info!("command (pid {main}) {outcome}");
                 Ok(outcome)
@@ -53,11 +57,6 @@ impl Reaper {
         }
     }
 
-    /// Reaps until sexton has no children left.
-    pub fn until_empty(self) -> Result<(), Error> {
-        self.reap(0, None).map(drop)
-    }
-
     /// Reaps what has already exited, without blocking; returns whether any child is left.
     pub fn has_children(self) -> Result<bool, Error> {
         Ok(matches!(self.reap(libc::WNOHANG, None)?, Stop::Running))
@@ -65,7 +64,11 @@ impl Reaper {
 
     /// The loop itself, on raw `waitpid(-1)`: nix's wrapper fails on a death by a realtime
     /// signal.
-    fn reap(self, flags: c_int, main: Option<Pid>) -> Result<Stop, Error> {
+    fn reap(
+        self,
+        flags: c_int,
+        mut main: Option<(Pid, &mut dyn FnMut(Signal))>,
+    ) -> Result<Stop, Error> {
         loop {
             let mut status = 0;
             // SAFETY: `status` is a valid out-pointer for the call.
@@ -84,7 +87,13 @@ impl Reaper {
                         });
                     }
                 },
-                pid if Some(Pid::from_raw(pid)) == main => {
+                pid if libc::WIFSTOPPED(status) => {
+                    match (&mut main, Signal::new(libc::WSTOPSIG(status))) {
+                        (Some((main, stopped)), Some(sig)) if main.as_raw() == pid => stopped(sig),
+                        _ => log::debug!("pid {pid} was stopped"),
+                    }
+                }
+                pid if main.as_ref().is_some_and(|(main, _)| main.as_raw() == pid) => {
                     return Ok(Stop::Exited(decode(status)));
                 }
                 pid => self.orphan(Pid::from_raw(pid), decode(status)),

@@ -5,8 +5,9 @@
 //!
 //! Why closing every descriptor from 3 up is safe, and when it happens:
 //! - It runs once, in the parent, right after the child's exec succeeded and the exec-report
-//!   pipe is closed, and before sexton starts a thread or opens anything of its own: at that
-//!   moment every descriptor from 3 up is one sexton inherited. What sexton opens later
+//!   pipe is closed (in pause mode, before the placeholder is forked, which runs no program),
+//!   and before sexton starts a thread or opens anything of its own: at that moment every
+//!   descriptor from 3 up is one sexton inherited. What sexton opens later
 //!   (pidfds while it shuts down) comes after, and is close-on-exec like all it opens, so none
 //!   of it reaches the child either. A descriptor sexton opened before the spawn would have to
 //!   move after this call.

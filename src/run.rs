@@ -14,11 +14,11 @@ use crate::forward::{self, Target};
 use crate::reap::Reaper;
 use crate::shutdown::{self, Scope};
 use crate::signal::{Routes, Signal};
-use crate::terminal::Terminal;
+use crate::terminal::{self, Jobs, Terminal};
 use crate::{logging, release, spawn};
 
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
-    let startup = forward::shield();
+    let mut startup = forward::shield();
     let parent = getppid();
     let mut cli = match args::parse(args.into_iter().collect())? {
         Request::Run(cli) => cli,
@@ -30,18 +30,25 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
     }
     let reaper = Reaper::new(cli.warn_on_reap);
     let scope = Scope::take_up();
-    let terminal = Terminal::foreground();
     let child = if cli.pause {
+        startup.take_even_if_ignored(&[Signal::TERM, Signal::INT, Signal::HUP]);
+        // Before the fork: the placeholder runs no program, and needs nothing sexton got.
+        release::inherited();
         spawn::placeholder()?
     } else {
-        spawn::command(
+        // Open only for the hand-over: sexton keeps no descriptor of the terminal, and it is
+        // closed before `release` closes all else.
+        let terminal = Terminal::open().filter(Terminal::hand_over_at_start);
+        let child = spawn::command(
             std::mem::take(&mut cli.command),
             &startup,
-            terminal.is_some(),
-        )?
+            terminal.as_ref().map(Terminal::fd),
+        )?;
+        drop(terminal);
+        // Before anything of sexton's own is opened: see `release`.
+        release::inherited();
+        child
     };
-    // Before anything of sexton's own is opened: see `release`.
-    release::inherited();
     let target = if cli.single_child {
         Target::Child(child)
     } else {
@@ -52,16 +59,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> 
         Err(err) => {
             // A child that no signal could reach would outlive `docker stop`: take it down.
             forward::send(target.pid(), Signal::KILL);
-            reaper.until_exit(child)?;
+            reaper.until_exit(child, |_| {})?;
             return Err(err);
         }
     };
-    let outcome = reaper.until_exit(child)?;
+    let jobs = Jobs::new(child, &forwarding);
+    let outcome = reaper.until_exit(child, |sig| jobs.stopped(sig))?;
     forwarding.stop();
-    shutdown::leftovers(scope, cli.grace, reaper)?;
-    if let Some(terminal) = terminal {
-        terminal.give_back();
-    }
+    shutdown::leftovers(scope, cli.grace, child, reaper)?;
+    terminal::give_back(child);
     Ok(exit::code(outcome, &cli.remap_exit))
 }
 

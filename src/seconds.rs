@@ -2,6 +2,18 @@
 
 use std::time::Duration;
 
+/// The grace period when none is given.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// Parses `--grace`: seconds as [`parse`] reads them; empty (`SEXTON_GRACE=`) is the default,
+/// as an empty boolean variable is off.
+pub fn grace(text: &str) -> Result<Duration, String> {
+    if text.is_empty() {
+        return Ok(DEFAULT_GRACE);
+    }
+    parse(text)
+}
+
 /// Parses seconds, fractions allowed: `5`, `0.5`, `.25`. Decimal digits by hand: a float
 /// parser would add 15 KB to the binary.
 pub fn parse(text: &str) -> Result<Duration, String> {
@@ -50,5 +62,12 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_empty_grace_is_the_default() {
+        assert_eq!(grace(""), Ok(DEFAULT_GRACE));
+        assert_eq!(grace("1"), Ok(Duration::from_secs(1)));
+        assert!(grace(" ").is_err());
     }
 }

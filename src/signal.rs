@@ -50,6 +50,8 @@ impl Signal {
     pub const TTIN: Signal = Signal(libc::SIGTTIN);
     pub const TTOU: Signal = Signal(libc::SIGTTOU);
     pub const PIPE: Signal = Signal(libc::SIGPIPE);
+    pub const TSTP: Signal = Signal(libc::SIGTSTP);
+    pub const CHLD: Signal = Signal(libc::SIGCHLD);
 
     /// The signal numbered `n`, if this platform has one.
     pub fn new(n: c_int) -> Option<Signal> {
@@ -339,6 +341,8 @@ mod tests {
         }
         assert_eq!(sig(libc::SIGRTMAX()).to_string(), "SIGRTMAX");
         assert_eq!(sig(libc::SIGRTMIN() + 3).to_string(), "SIGRTMIN+3");
+        // The C library's own, below SIGRTMIN, have no name.
+        assert_eq!(sig(32).to_string(), "32");
     }
 
     #[test]

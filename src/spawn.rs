@@ -5,7 +5,7 @@
 //!   it starts, and so a terminal's Ctrl-C reaches it and not sexton.
 //! - Before exec the child gets back the launcher's signal state: its mask (sexton blocked
 //!   everything it forwards) and its SIG_IGN dispositions (sexton ignores TTIN, TTOU and PIPE
-//!   for itself, and changes no other disposition).
+//!   for itself and sets CHLD to the default, and changes no other disposition).
 //! - sexton forks and execs itself rather than use std's `Command`, which costs a third of a
 //!   start in allocations, resets SIGPIPE behind the launcher's back, and reaps on its own.
 //! - Code in the forked child only makes async-signal-safe system calls: no allocation, no
@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use nix::errno::Errno;
@@ -29,15 +30,19 @@ use crate::activation::{Environment, PID_ROOM};
 use crate::environ;
 use crate::error::Error;
 use crate::forward::{self, Startup};
-use crate::signal::{Set, Signal};
+use crate::signal::{self, Set, Signal};
 
 /// The shell execvp hands a file the kernel cannot run.
 const SHELL: &CStr = c"/bin/sh";
 
 /// Runs `argv` (PATH is searched for `argv[0]` as a shell does) in a new process group;
-/// with `foreground`, that group is handed the terminal on stdin before exec. Returns once
-/// the exec has succeeded, or with the reason it failed.
-pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Result<Pid, Error> {
+/// with a `terminal` (a close-on-exec descriptor), that group is made its foreground before
+/// exec. Returns once the exec has succeeded, or with the reason it failed.
+pub fn command(
+    argv: Vec<OsString>,
+    startup: &Startup,
+    terminal: Option<c_int>,
+) -> Result<Pid, Error> {
     // Arguments come from the C argv, so they hold no NUL.
     let args: Vec<CString> = argv
         .into_iter()
@@ -61,14 +66,15 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
         .map_or_else(environ::envp, Environment::envp);
     let restore = Restore::from(startup);
     let (report, reported) = exec_report_pipe()?;
+    let report_fd = report.as_raw_fd();
     let child = fork_into(|| {
         // SAFETY: setpgid(2), getpid(2), execve(2), write(2) and errno are async-signal-safe;
         // the rest are plain stores into memory built before the fork, which stays valid in
         // the child's copy of it.
         unsafe {
             libc::setpgid(0, 0);
-            if foreground {
-                take_terminal();
+            if let Some(terminal) = terminal {
+                take_terminal(terminal);
             }
             restore.apply();
             if let Some(activation) = activation.as_mut() {
@@ -82,23 +88,44 @@ pub fn command(argv: Vec<OsString>, startup: &Startup, foreground: bool) -> Resu
                 // The file is still what could not run, whatever stopped the shell.
                 errno = libc::ENOEXEC;
             }
-            libc::write(report, (&raw const errno).cast(), size_of_val(&errno));
+            libc::write(report_fd, (&raw const errno).cast(), size_of_val(&errno));
         }
     });
-    // SAFETY: `report` is ours; the child holds its own copy until exec closes it.
-    unsafe { libc::close(report) };
-    let failure = child.map(|pid| (pid, exec_error(reported)));
-    // SAFETY: `reported` is ours.
-    unsafe { libc::close(reported) };
+    // The child holds its own copy of the write end until its exec closes it: with ours
+    // closed, end of file means the exec succeeded.
+    drop(report);
+    let failure = child.map(|pid| (pid, exec_error(&reported)));
+    drop(reported);
     match failure {
         Ok((pid, None)) => {
             log::info!("started {:?} as pid {pid}", args[0]);
             Ok(pid)
         }
-        Ok((_, Some(errno))) | Err(errno) => Err(Error::Spawn {
+        Ok((pid, Some(errno))) => {
+            reap_failed(pid);
+            Err(Error::Spawn {
+                command: name(),
+                errno,
+            })
+        }
+        Err(errno) => Err(Error::Spawn {
             command: name(),
             errno,
         }),
+    }
+}
+
+/// Reaps the child whose exec failed, so that sexton leaves no zombie to its own parent. It
+/// is killed first: it is about to exit anyway, unless its report could not be read and the
+/// exec did succeed, and nothing may be left running that sexton no longer waits for.
+fn reap_failed(child: Pid) {
+    // SAFETY: kill(2) and waitpid(2) take plain integers and a valid out-pointer; the child is
+    // sexton's and not yet reaped, so its pid is still its own.
+    unsafe {
+        libc::kill(child.as_raw(), libc::SIGKILL);
+        let mut status = 0;
+        while libc::waitpid(child.as_raw(), &mut status, 0) == -1 && Errno::last() == Errno::EINTR {
+        }
     }
 }
 
@@ -139,14 +166,27 @@ fn environ_path() -> Vec<u8> {
 
 /// `--pause`: forks a child that only waits for SIGTERM, SIGINT or SIGHUP and then exits 0.
 /// It stands in for a command, so pause mode shares every path of a normal run: forwarding,
-/// reaping and the shutdown of leftovers.
+/// reaping and the shutdown of leftovers. Every other signal sexton forwards it ignores, so
+/// the kernel discards them rather than queue what it never takes.
 pub fn placeholder() -> Result<Pid, Error> {
-    let stop = Set::from_iter([Signal::TERM, Signal::INT, Signal::HUP]).to_sigset();
+    const STOP: [Signal; 3] = [Signal::TERM, Signal::INT, Signal::HUP];
+    let stop = Set::from_iter(STOP).to_sigset();
+    let mut ignored = [0; signal::MAX];
+    let mut count = 0;
+    for sig in Signal::all().filter(|sig| sig.is_forwarded() && !STOP.contains(sig)) {
+        ignored[count] = sig.number();
+        count += 1;
+    }
     let child = fork_into(|| {
-        // SAFETY: setpgid(2) and sigwait(3) are async-signal-safe. The stop signals are still
-        // blocked from `forward::shield`, so none is lost before sigwait.
+        // SAFETY: setpgid(2), signal(2), sigprocmask(2) and sigwait(3) are async-signal-safe.
+        // The stop signals are still blocked from `forward::shield`, so none is lost before
+        // sigwait; they alone stay blocked.
         unsafe {
             libc::setpgid(0, 0);
+            for &sig in &ignored[..count] {
+                libc::signal(sig, libc::SIG_IGN);
+            }
+            libc::sigprocmask(libc::SIG_SETMASK, &stop, std::ptr::null_mut());
             let mut sig = 0;
             while libc::sigwait(&stop, &mut sig) != 0 {}
             libc::_exit(0)
@@ -177,26 +217,34 @@ fn fork_into(child: impl FnOnce()) -> Result<Pid, Errno> {
     }
 }
 
-/// A close-on-exec pipe: its write end closes on a successful exec, or carries errno.
-fn exec_report_pipe() -> Result<(c_int, c_int), Error> {
+/// A close-on-exec pipe, write end first: it closes on a successful exec, or carries errno.
+fn exec_report_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Error::Sys {
+    Errno::result(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }).map_err(|errno| {
+        Error::Sys {
             call: "pipe2",
-            errno: Errno::last(),
-        });
-    }
-    Ok((fds[1], fds[0]))
+            errno,
+        }
+    })?;
+    // SAFETY: pipe2 just returned these two descriptors, which nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[1]), OwnedFd::from_raw_fd(fds[0])) })
 }
 
 /// Waits for the exec: end of file means it succeeded, four bytes are its errno. A failing
 /// read of our own pipe cannot tell, so it counts as a failure with the read's errno.
-fn exec_error(reported: c_int) -> Option<Errno> {
+fn exec_error(reported: &OwnedFd) -> Option<Errno> {
     let mut errno: c_int = 0;
     loop {
-        // SAFETY: `errno` has room for the bytes asked for.
-        let n = unsafe { libc::read(reported, (&raw mut errno).cast(), size_of_val(&errno)) };
+        // SAFETY: `reported` is an open descriptor, and `errno` has room for the bytes asked
+        // for.
+        let n = unsafe {
+            libc::read(
+                reported.as_raw_fd(),
+                (&raw mut errno).cast(),
+                size_of_val(&errno),
+            )
+        };
         match n {
             0 => return None,
             -1 if Errno::last() == Errno::EINTR => continue,
@@ -210,12 +258,12 @@ fn exec_error(reported: c_int) -> Option<Errno> {
 #[derive(Clone, Copy)]
 struct Restore {
     mask: sigset_t,
-    dispositions: [(c_int, libc::sighandler_t); forward::SELF_IGNORED.len()],
+    dispositions: [(c_int, libc::sighandler_t); forward::SELF_SET.len()],
 }
 
 impl From<&Startup> for Restore {
     fn from(startup: &Startup) -> Restore {
-        let dispositions = forward::SELF_IGNORED.map(|sig| {
+        let dispositions = forward::SELF_SET.map(|sig| {
             let handler = if startup.ignored(sig) {
                 libc::SIG_IGN
             } else {
@@ -246,10 +294,10 @@ impl Restore {
 /// Runs in the child: makes its new process group the terminal's foreground, so it can read
 /// the terminal and gets Ctrl-C and Ctrl-Z. SIGTTOU is still ignored from sexton, so the
 /// call cannot stop the child while it is in the background.
-fn take_terminal() {
+fn take_terminal(terminal: c_int) {
     // SAFETY: tcsetpgrp(3) and getpid(2) are async-signal-safe; failure leaves the terminal
     // as it was, which is all there is to do about it here.
-    unsafe { libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpid()) };
+    unsafe { libc::tcsetpgrp(terminal, libc::getpid()) };
 }
 
 /// Runs in the child: writes `n` in decimal at the start of `out`, then a NUL. Only stores

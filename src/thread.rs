@@ -1,4 +1,4 @@
-//! sexton's helper threads, the signal forwarder and the grace timer, started straight on
+//! sexton's helper thread, the signal forwarder, started straight on
 //! `pthread_create`.
 //!
 //! `std::thread::spawn` keeps a shared handle, a result packet and spawn hooks for each

@@ -1,12 +1,13 @@
 //! The command line: options end at the first word that is not one (or at `--`), and every
 //! word after that reaches COMMAND untouched, byte for byte.
 
-mod util;
+pub mod util;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-use util::{TempDir, sexton};
+use kit::TempDir;
+use util::sexton;
 
 /// A script that writes each of its arguments, one per line, to "$D/args".
 const WRITE_ARGS: &str = r#"printf '%s\n' "$@" > "$D/args""#;

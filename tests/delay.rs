@@ -2,21 +2,23 @@
 //! balancer can drain; other signals pass meanwhile, a second SIGNAL is forwarded at once, and
 //! COMMAND exiting ends the run as usual.
 
-mod util;
+pub mod util;
 
 use std::time::{Duration, Instant};
 
-use util::libc::{SIGINT, SIGTERM, SIGUSR1};
-use util::{TempDir, sexton};
+use kit::TempDir;
+use kit::libc::{SIGINT, SIGTERM, SIGUSR1};
+use util::sexton;
 
-/// COMMAND: logs each of TERM, INT and USR1 as it arrives; exits 7 on TERM, or when "$D/quit"
-/// appears.
+/// COMMAND: logs each of TERM, INT and USR1 as it arrives; exits 7 on TERM, or 3 when "$D/quit"
+/// appears. Like every script of the tests it also ends once the test's directory is gone, so
+/// a test that fails leaves nothing running.
 const LOGS: &str = r#"
     trap 'echo term >> "$D/log"; exit 7' TERM
     trap 'echo int >> "$D/log"' INT
     trap 'echo usr1 >> "$D/log"' USR1
     touch "$D/ready"
-    while [ ! -e "$D/quit" ]; do sleep 0.05 & wait $!; done
+    while [ -d "$D" ] && [ ! -e "$D/quit" ]; do sleep 0.05 & wait $!; done
     exit 3
 "#;
 
@@ -50,7 +52,7 @@ fn a_second_signal_is_forwarded_at_once() {
     // Held for longer than any test deadline: only the second TERM can end the run in time.
     let mut run = logging(&["-v", "-d", "TERM:1000"], &dir);
     run.signal(SIGTERM);
-    util::wait_until("sexton to hold SIGTERM", || {
+    kit::wait::until("sexton to hold SIGTERM", || {
         run.stderr().contains("holding SIGTERM")
     });
     run.signal(SIGTERM);
@@ -64,7 +66,7 @@ fn the_command_exiting_while_a_signal_is_held_ends_the_run() {
     let dir = TempDir::new();
     let mut run = logging(&["-v", "-d", "TERM:1000"], &dir);
     run.signal(SIGTERM);
-    util::wait_until("sexton to hold SIGTERM", || {
+    kit::wait::until("sexton to hold SIGTERM", || {
         run.stderr().contains("holding SIGTERM")
     });
     std::fs::write(dir.join("quit"), "").unwrap();
@@ -83,7 +85,7 @@ fn delays_come_from_the_environment_too() {
     dir.wait_for("ready");
     run.signal(SIGINT);
     run.signal(SIGTERM);
-    util::wait_until("sexton to hold SIGINT and SIGTERM", || {
+    kit::wait::until("sexton to hold SIGINT and SIGTERM", || {
         let log = run.stderr();
         log.contains("holding SIGINT") && log.contains("holding SIGTERM")
     });

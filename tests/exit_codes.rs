@@ -1,11 +1,12 @@
 //! Exit codes: COMMAND's own, 128+N for a death by signal N, and sexton's 125/126/127, each
 //! failure with exactly one `sexton: ` line on stderr.
 
-mod util;
+pub mod util;
 
 use std::os::unix::fs::PermissionsExt;
 
-use util::{TempDir, sexton};
+use kit::TempDir;
+use util::sexton;
 
 #[test]
 fn success_is_zero_and_silent() {
@@ -35,7 +36,7 @@ fn death_by_signal_is_128_plus_n() {
         .assert_quiet();
     sexton(["sh", "-c", "kill -USR1 $$"]).run().assert_code(138);
     // A realtime signal: dash's kill takes numbers.
-    let rt = util::sigrtmin() + 4;
+    let rt = kit::sigrtmin() + 4;
     sexton(["sh", "-c", &format!("kill -s {rt} $$")])
         .run()
         .assert_code(128 + rt);

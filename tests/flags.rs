@@ -1,7 +1,7 @@
 //! Options and their environment variables: -e, logging (-v, -w, SEXTON_LOG, TINI_VERBOSITY),
 //! and the flags and variables accepted for tini and dumb-init users.
 
-mod util;
+pub mod util;
 
 use util::{ORPHAN, sexton};
 

@@ -3,16 +3,18 @@
 //! without `#!` run as execvp runs it), while sexton keeps none of the launcher's descriptors
 //! or its directory; and sexton copes with closed or broken stdio.
 
-mod util;
+pub mod util;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use util::libc::{SIGHUP, SIGPIPE, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR2};
-use util::{Run, TempDir, direct, sexton};
+use kit::TempDir;
+use kit::libc::{SIGHUP, SIGPIPE, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR2};
+use util::{Run, direct, sexton};
 
 const SIGNAL_STATE: [&str; 3] = ["grep", "-E", "^Sig(Blk|Ign|Cgt)"];
 
@@ -43,7 +45,7 @@ fn default_signal_state_is_passed_on() {
 
 #[test]
 fn ignored_and_blocked_signals_are_passed_on() {
-    let rt = util::sigrtmin() + 3;
+    let rt = kit::sigrtmin() + 3;
     compare_signal_state(|run| {
         run.ignore_signal(SIGHUP)
             .ignore_signal(SIGPIPE)
@@ -70,12 +72,18 @@ fn nohup_is_respected() {
     .spawn();
     dir.wait_for("ready");
     let child = run.sexton_child();
-    assert!(util::has_signal(util::signal_set(child, "SigIgn"), SIGHUP));
+    assert!(kit::procfs::has_signal(
+        kit::procfs::signal_set(child, "SigIgn"),
+        SIGHUP
+    ));
     // sexton leaves it ignored and unblocked, so the kernel discards it on arrival rather
     // than queue it for the forwarder.
     let sexton = run.sexton_pid();
-    assert!(util::has_signal(util::signal_set(sexton, "SigIgn"), SIGHUP));
-    assert!(!util::blocks(sexton, SIGHUP));
+    assert!(kit::procfs::has_signal(
+        kit::procfs::signal_set(sexton, "SigIgn"),
+        SIGHUP
+    ));
+    assert!(!kit::procfs::blocks(sexton, SIGHUP));
     run.signal(SIGHUP);
     run.signal(SIGTERM);
     let out = run.wait();
@@ -96,7 +104,7 @@ fn no_descriptor_leaks_into_the_command() {
     // and sexton must add none of its own.
     let dir = TempDir::new();
     let extra = File::create(dir.join("extra")).unwrap();
-    let launch = |run: Run| run.pass_fd(util::raw(&extra), 9);
+    let launch = |run: Run| run.pass_fd(extra.as_raw_fd(), 9);
     let expected = fds(launch(direct(["ls", "/proc/self/fd"])));
     assert!(expected.lines().any(|l| l == "9"), "{expected}");
     for options in [&[][..], &["-t", "1", "--"], &["-v", "--"]] {
@@ -184,14 +192,14 @@ fn closed_stdin_stdout_and_stderr() {
 fn a_broken_pipe_on_stderr() {
     // Writing a log line gets EPIPE; SIGPIPE must not kill sexton.
     let out = sexton(["-vv", "sh", "-c", "( : & ); exit 5"])
-        .stderr(util::broken_pipe())
+        .stderr(kit::broken_pipe())
         .run();
     out.assert_code(5);
     let out = sexton(["sexton-no-such-command"])
-        .stderr(util::broken_pipe())
+        .stderr(kit::broken_pipe())
         .run();
     out.assert_code(127);
-    let out = sexton(["--version"]).stdout(util::broken_pipe()).run();
+    let out = sexton(["--version"]).stdout(kit::broken_pipe()).run();
     out.assert_code(0);
 }
 
@@ -210,7 +218,7 @@ fn descriptors_from_3(pid: i32) -> Vec<i32> {
 /// its exec succeeded, and only then does sexton let go.
 fn wait_until_sexton_holds_nothing(run: &util::Proc) {
     let sexton = run.sexton_pid();
-    util::wait_until("sexton to hold no descriptor from 3 up", || {
+    kit::wait::until("sexton to hold no descriptor from 3 up", || {
         descriptors_from_3(sexton).is_empty()
     });
 }
@@ -232,7 +240,7 @@ fn listening(port: u16) -> bool {
 /// free, while sexton still runs.
 fn lets_go_of_a_pipe_and_a_socket(launcher: Run) {
     let dir = TempDir::new();
-    let (read, write) = util::pipe();
+    let (read, write) = kit::pipe();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut run = launcher
@@ -241,24 +249,15 @@ fn lets_go_of_a_pipe_and_a_socket(launcher: Run) {
             "-c",
             r#"exec 5>&- 6>&-; touch "$D/closed"; exec sleep 30"#,
         ])
-        .pass_fd(util::raw(&write), 5)
-        .pass_fd(util::raw(&listener), 6)
+        .pass_fd(write.as_raw_fd(), 5)
+        .pass_fd(listener.as_raw_fd(), 6)
         .dir(&dir)
         .spawn();
     drop((write, listener));
     dir.wait_for("closed");
-    util::wait_until("the pipe's reader to see end of file", || {
-        let mut poll = util::libc::pollfd {
-            fd: util::raw(&read),
-            events: util::libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd; a zero timeout returns at once.
-        unsafe { util::libc::poll(&mut poll, 1, 0) };
-        poll.revents & util::libc::POLLHUP != 0
-    });
-    util::wait_until("the port to be free", || !listening(port));
-    assert!(util::is_alive(run.sexton_pid()));
+    kit::wait::until("the pipe's reader to see end of file", || hung_up(&read));
+    kit::wait::until("the port to be free", || !listening(port));
+    assert!(kit::procfs::is_alive(run.sexton_pid()));
     wait_until_sexton_holds_nothing(&run);
     run.signal(SIGTERM);
     run.wait().assert_code(143);
@@ -269,26 +268,36 @@ fn sexton_keeps_no_inherited_descriptor() {
     lets_go_of_a_pipe_and_a_socket(sexton(["--"]));
 }
 
-/// Execs its arguments under a seccomp filter that fails close_range(2) with ENOSYS, as on
-/// Linux before 5.9 or under a container profile that does not know the call.
-const WITHOUT_CLOSE_RANGE: &str = r#"
-import ctypes, os, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-# Load the syscall number; close_range (436 on every architecture) gets ENOSYS (38).
-code = struct.pack("HBBI" * 4, 0x20, 0, 0, 0, 0x15, 0, 1, 436, 0x06, 0, 0, 0x50000 | 38,
-                   0x06, 0, 0, 0x7FFF0000)
-class Fprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
-prog = Fprog(4, code)
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0):
-    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
-os.execv(sys.argv[1], sys.argv[1:])
-"#;
-
 #[test]
 fn sexton_keeps_no_inherited_descriptor_without_close_range() {
-    lets_go_of_a_pipe_and_a_socket(direct(["python3", "-c", WITHOUT_CLOSE_RANGE, util::SEXTON]));
+    // As on Linux before 5.9, or under a container profile that does not know the call.
+    lets_go_of_a_pipe_and_a_socket(
+        sexton(["--"]).refuse_syscall(kit::libc::SYS_close_range, kit::libc::ENOSYS),
+    );
+}
+
+/// In pause mode there is no program to pass anything to: neither sexton nor its placeholder
+/// keeps what sexton was launched with.
+#[test]
+fn pause_keeps_no_inherited_descriptor() {
+    let (read, write) = kit::pipe();
+    let mut run = sexton(["--pause"]).pass_fd(write.as_raw_fd(), 5).spawn();
+    drop(write);
+    kit::wait::until("the pipe's reader to see end of file", || hung_up(&read));
+    run.signal(SIGTERM);
+    run.wait().assert_code(0);
+}
+
+/// Whether the writers of the pipe `read` reads from are all gone.
+fn hung_up(read: &impl AsRawFd) -> bool {
+    let mut poll = kit::libc::pollfd {
+        fd: read.as_raw_fd(),
+        events: kit::libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout returns at once.
+    unsafe { kit::libc::poll(&mut poll, 1, 0) };
+    poll.revents & kit::libc::POLLHUP != 0
 }
 
 /// A COMMAND that says it runs and then idles until it is signalled.
@@ -300,7 +309,7 @@ fn sexton_as_pid_1_keeps_no_inherited_descriptor() {
     let dir = TempDir::new();
     let extra = File::create(dir.join("extra")).unwrap();
     let mut run = sexton(["sh", "-c", READY_THEN_SLEEP])
-        .pass_fd(util::raw(&extra), 5)
+        .pass_fd(extra.as_raw_fd(), 5)
         .in_pid_namespace()
         .dir(&dir)
         .spawn();
@@ -322,7 +331,7 @@ fn sexton_leaves_the_launch_directory() {
     dir.wait_for("ready");
     assert_eq!(cwd(run.sexton_child()), dir.path());
     // The child runs before sexton hears that its exec succeeded, and so lets go.
-    util::wait_until("sexton to move to /", || {
+    kit::wait::until("sexton to move to /", || {
         cwd(run.sexton_pid()) == Path::new("/")
     });
     run.signal(SIGTERM);
@@ -346,10 +355,10 @@ conn.recv(1)
 /// Connects to the activated server on `port` and returns its pid and what it was told, with
 /// the connection to close when done.
 fn ask_activated(port: u16) -> (Vec<String>, TcpStream) {
-    let conn = util::wait_for_some("the activated socket to listen", || {
+    let conn = kit::wait::for_some("the activated socket to listen", || {
         TcpStream::connect(("127.0.0.1", port)).ok()
     });
-    conn.set_read_timeout(Some(util::DEADLINE)).unwrap();
+    conn.set_read_timeout(Some(kit::DEADLINE)).unwrap();
     let mut line = String::new();
     BufReader::new(&conn).read_line(&mut line).unwrap();
     (line.split_whitespace().map(str::to_owned).collect(), conn)
@@ -373,8 +382,8 @@ fn socket_activation_reaches_the_command() {
         "LISTEN_PID must be the command's own pid: {told:?}"
     );
     assert_eq!(told[2..], ["1", "web", "-"], "{told:?}");
-    util::wait_until("the port to be free", || !listening(port));
-    assert!(util::is_alive(run.sexton_pid()));
+    kit::wait::until("the port to be free", || !listening(port));
+    assert!(kit::procfs::is_alive(run.sexton_pid()));
     drop(conn);
     // systemd-socket-activate says on stderr what it did; sexton has nothing to say.
     run.wait().assert_code(0).assert_sexton_quiet();
@@ -392,7 +401,7 @@ fn socket_activation_of_pid_1() {
             ("LISTEN_FDNAMES", "web"),
             ("LISTEN_PIDFDID", "12345"),
         ])
-        .pass_fd(util::raw(&listener), 3)
+        .pass_fd(listener.as_raw_fd(), 3)
         .in_pid_namespace()
         .spawn();
     drop(listener);

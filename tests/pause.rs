@@ -1,23 +1,19 @@
 //! --pause: no command; sexton sleeps, reaps whatever is reparented to it, and exits 0 on
 //! SIGTERM, SIGINT or SIGHUP (a pod's pause process).
 
-mod util;
+pub mod util;
 
-use util::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
+use std::os::unix::process::ExitStatusExt;
+
+use kit::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
 use util::{NO_ZOMBIES_LEFT, sexton};
-
-/// Waits until sexton (pid) blocks `sig`: as PID 1 a signal it has not blocked yet would be
-/// dropped by the kernel.
-fn wait_until_blocked(pid: i32, sig: i32) {
-    util::wait_until("sexton to block the signal", || util::blocks(pid, sig));
-}
 
 #[test]
 fn pause_exits_0_on_term_int_and_hup_as_pid_1() {
     for sig in [SIGTERM, SIGINT, SIGHUP] {
         let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
         let pid = pause.sexton_pid();
-        wait_until_blocked(pid, sig);
+        kit::wait::until_blocked(pid, sig);
         pause.signal(sig);
         pause.wait().assert_code(0).assert_quiet();
     }
@@ -31,7 +27,7 @@ fn pause_exits_0_on_term_int_and_hup() {
         (&["-P", "-v"], SIGHUP),
     ] {
         let mut pause = sexton(options).spawn();
-        wait_until_blocked(pause.pid(), sig);
+        kit::wait::until_blocked(pause.pid(), sig);
         pause.signal(sig);
         let out = pause.wait();
         out.assert_code(0);
@@ -41,7 +37,7 @@ fn pause_exits_0_on_term_int_and_hup() {
         );
     }
     let mut pause = sexton(Vec::<&str>::new()).env("SEXTON_PAUSE", "1").spawn();
-    wait_until_blocked(pause.pid(), SIGTERM);
+    kit::wait::until_blocked(pause.pid(), SIGTERM);
     pause.signal(SIGTERM);
     pause.wait().assert_code(0).assert_quiet();
 }
@@ -50,7 +46,7 @@ fn pause_exits_0_on_term_int_and_hup() {
 fn pause_sleeps_through_other_signals() {
     let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
     let pid = pause.sexton_pid();
-    wait_until_blocked(pid, SIGTERM);
+    kit::wait::until_blocked(pid, SIGTERM);
     // Forwarded to the placeholder, which only waits for TERM, INT and HUP; it must not die
     // of USR1 (which would end the run with 138). USR1 reaches it before the TERM sent after
     // it: sexton forwards in order, and takes the lowest number first of those pending.
@@ -112,20 +108,8 @@ fn pause_reaps_orphans_of_its_namespace() {
         done
         {NO_ZOMBIES_LEFT}"#
     );
-    let mut nsenter = vec![
-        "nsenter".to_owned(),
-        "--target".to_owned(),
-        host_pid.to_string(),
-        "--pid".to_owned(),
-        "--mount".to_owned(),
-    ];
-    // SAFETY: geteuid(2) cannot fail.
-    if unsafe { util::libc::geteuid() } != 0 {
-        nsenter.push("--user".to_owned());
-        nsenter.push("--preserve-credentials".to_owned());
-    }
-    let dir = util::TempDir::new();
-    let out = util::direct(nsenter)
+    let dir = kit::TempDir::new();
+    let out = util::direct(kit::ns::nsenter_argv(host_pid))
         .args(["--", "sh", "-c", &script])
         .dir(&dir)
         .run();
@@ -134,6 +118,75 @@ fn pause_reaps_orphans_of_its_namespace() {
         out.stdout().contains("ppid=1"),
         "the orphan was not reparented to PID 1:\n{out}"
     );
-    pause.signal(util::libc::SIGTERM);
+    pause.signal(kit::libc::SIGTERM);
     pause.wait().assert_code(0).assert_quiet();
+}
+
+#[test]
+fn pause_ends_on_term_int_and_hup_even_if_the_launcher_ignored_them() {
+    // `sh -c 'sexton -P &'` starts it with SIGINT ignored; `nohup` ignores SIGHUP.
+    for sig in [SIGTERM, SIGINT, SIGHUP] {
+        let mut pause = sexton(["--pause"]).ignore_signal(sig).spawn();
+        kit::wait::until_blocked(pause.pid(), sig);
+        pause.signal(sig);
+        pause.wait().assert_code(0).assert_quiet();
+    }
+}
+
+#[test]
+fn the_placeholder_queues_nothing_it_never_takes() {
+    let rt = kit::sigrtmin() + 1;
+    let mut pause = sexton(["--pause", "-vv"]).spawn();
+    let placeholder = pause.sexton_child();
+    kit::wait::until_blocked(pause.pid(), rt);
+    // Until the placeholder has set itself up after the fork, it still blocks what sexton
+    // blocks, and a signal forwarded then would wait there for a moment.
+    kit::wait::until("the placeholder to ignore what it never takes", || {
+        kit::procfs::has_signal(kit::procfs::signal_set(placeholder, "SigIgn"), rt)
+    });
+    for _ in 0..5 {
+        pause.signal(rt);
+    }
+    kit::wait::until("sexton to forward the signals", || {
+        pause.stderr().matches("forwarded SIGRTMIN+1").count() == 5
+    });
+    for set in ["SigPnd", "ShdPnd"] {
+        let pending = kit::procfs::signal_set(placeholder, set);
+        assert!(
+            !kit::procfs::has_signal(pending, rt),
+            "{set} {pending:x}: the signal is queued"
+        );
+    }
+    pause.signal(SIGTERM);
+    pause.wait().assert_code(0);
+}
+
+#[test]
+fn pause_as_pid_1_gives_every_process_in_the_pod_its_graceful_exit() {
+    // The apps are entered into sexton's namespace from outside (as a pod's containers are):
+    // they are not sexton's children. On SIGTERM each must get SIGTERM and the time to finish
+    // its own handler (exit 42); one that ignores SIGTERM is killed when the grace period ends.
+    let mut pause = sexton(["--pause", "-t", "1"]).in_pid_namespace().spawn();
+    let host_pid = pause.sexton_pid();
+    let app = |dir: &kit::TempDir, on_term: &str| {
+        let script = format!(
+            r#"trap '{on_term}' TERM; touch "$D/ready"
+               while [ -d "$D" ]; do sleep 0.05 & wait $!; done"#
+        );
+        let app = util::direct(kit::ns::nsenter_argv(host_pid))
+            .args(["--", "sh", "-c", &script])
+            .dir(dir)
+            .spawn();
+        dir.wait_for("ready");
+        app
+    };
+    let (obeys, ignores) = (kit::TempDir::new(), kit::TempDir::new());
+    let mut graceful = app(&obeys, "sleep 0.3; exit 42");
+    let mut stubborn = app(&ignores, "");
+    pause.signal(SIGTERM);
+    graceful.wait().assert_code(42);
+    // nsenter ends itself with the signal that ended the app.
+    let out = stubborn.wait();
+    assert_eq!(out.status.signal(), Some(kit::libc::SIGKILL), "{out}");
+    pause.wait().assert_code(0);
 }

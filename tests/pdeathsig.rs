@@ -4,41 +4,26 @@
 //! subreaper: sexton, orphaned, is reparented to the test, which can then wait for it. (Its
 //! own binary, so no other test's orphans come here.)
 
-mod util;
+pub mod util;
 
-use util::libc::{self, SIGKILL, SIGTERM};
-use util::{SEXTON, TempDir, direct};
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+
+use kit::TempDir;
+use kit::libc::{SIGKILL, SIGTERM};
+use kit::tree::Tree;
+use util::{SEXTON, direct};
 
 /// Makes the test process the reaper of its orphaned descendants.
 fn become_subreaper() {
     nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
 }
 
-/// Kills and reaps, by pid and in order, the processes this test adopted, whatever happens:
-/// those of them that are (by then) children of the test, so a pid since reused is never
-/// touched. List a parent before its child: the child is the test's once the parent is gone.
-struct Adopted(Vec<i32>);
-
-impl Drop for Adopted {
-    fn drop(&mut self) {
-        let me = std::process::id() as i32;
-        for &pid in &self.0 {
-            if util::stat(pid).is_some_and(|s| s.ppid == me) && util::send(pid, SIGKILL) {
-                // SAFETY: plain arguments; the status is not needed.
-                unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-            }
-        }
-    }
-}
-
-/// Waits for the adopted `pid` to end and returns its wait status.
-fn reap(pid: i32) -> i32 {
-    let mut status = 0;
-    util::wait_until(&format!("adopted pid {pid} to end"), || {
-        // SAFETY: `status` is a valid out-pointer.
-        unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) == pid }
-    });
-    status
+/// Waits for the adopted process of `tree` to end, reaps it and returns how it ended.
+fn reap(tree: &mut Tree) -> ExitStatus {
+    tree.wait_timeout(kit::DEADLINE)
+        .expect("waitid")
+        .expect("the adopted process to end")
 }
 
 /// The parent: starts `sexton ARGS...` in the background, waits until COMMAND runs, exits.
@@ -50,8 +35,15 @@ const PARENT: &str = r#"
 
 const COMMAND: &str = r#"echo $$ > "$D/child"; while :; do sleep 0.05; done"#;
 
+/// The adopted sexton and COMMAND: each guarded, since COMMAND may outlive sexton and be
+/// adopted by the test in turn. Dropped in order, sexton first.
+struct Adopted {
+    sexton: Tree,
+    _command: Tree,
+}
+
 /// Starts `sexton OPTIONS -- COMMAND` under a parent that exits once COMMAND runs; returns
-/// sexton's pid, COMMAND's, and the guard that ends them.
+/// sexton's pid, COMMAND's, and the guards that end them.
 fn orphaned_sexton(options: &[&str], env: &[(&str, &str)]) -> (i32, i32, Adopted) {
     become_subreaper();
     let dir = TempDir::new();
@@ -62,31 +54,29 @@ fn orphaned_sexton(options: &[&str], env: &[(&str, &str)]) -> (i32, i32, Adopted
         .envs(env)
         .dir(&dir)
         .run();
-    let mut adopted = Adopted(Vec::new());
     let sexton = dir.wait_for_pid("sexton");
-    adopted.0.push(sexton);
     let child = dir.wait_for_pid("child");
-    adopted.0.push(child);
+    let adopted = Adopted {
+        sexton: Tree::new(sexton),
+        _command: Tree::new(child),
+    };
     out.assert_code(0);
     (sexton, child, adopted)
 }
 
-/// Runs sexton with `options` under a parent that then dies; returns sexton's wait status
-/// and COMMAND's pid.
-fn when_the_parent_dies(options: &[&str], env: &[(&str, &str)]) -> (i32, i32, Adopted) {
-    let (sexton, child, adopted) = orphaned_sexton(options, env);
-    (reap(sexton), child, adopted)
+/// Runs sexton with `options` under a parent that then dies; returns how sexton ended,
+/// COMMAND's pid and the guards.
+fn when_the_parent_dies(options: &[&str], env: &[(&str, &str)]) -> (ExitStatus, i32, Adopted) {
+    let (_, child, mut adopted) = orphaned_sexton(options, env);
+    (reap(&mut adopted.sexton), child, adopted)
 }
 
 #[test]
 fn pdeathsig_kill_kills_sexton() {
     let (status, child, _adopted) = when_the_parent_dies(&["-p", "KILL"], &[]);
-    assert!(
-        libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == SIGKILL,
-        "sexton's wait status: {status:#x}"
-    );
+    assert_eq!(status.signal(), Some(SIGKILL), "sexton: {status}");
     // SIGKILL gave sexton no chance to stop COMMAND: it is orphaned, and the test's to end.
-    assert!(util::is_alive(child));
+    assert!(kit::procfs::is_alive(child));
 }
 
 #[test]
@@ -98,28 +88,24 @@ fn pdeathsig_term_is_forwarded() {
         (&[], &[("SEXTON_PDEATHSIG", "TERM")]),
     ] {
         let (status, child, _adopted) = when_the_parent_dies(options, env);
-        assert!(
-            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 128 + SIGTERM,
-            "{options:?} {env:?}: sexton's wait status: {status:#x}"
+        assert_eq!(
+            status.code(),
+            Some(128 + SIGTERM),
+            "{options:?} {env:?}: sexton: {status}"
         );
-        assert!(!util::is_alive(child), "COMMAND outlived sexton");
+        assert!(!kit::procfs::is_alive(child), "COMMAND outlived sexton");
     }
 }
 
 #[test]
 fn without_pdeathsig_sexton_outlives_its_parent() {
-    let (status, child, _adopted) = {
-        let (sexton, child, adopted) = orphaned_sexton(&[], &[]);
-        util::wait_until("sexton to be reparented to the test", || {
-            util::stat(sexton).is_some_and(|s| s.ppid == std::process::id() as i32)
-        });
-        assert!(util::is_alive(sexton), "sexton died with its parent");
-        assert!(util::send(sexton, SIGTERM));
-        (reap(sexton), child, adopted)
-    };
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 128 + SIGTERM,
-        "sexton's wait status: {status:#x}"
-    );
-    assert!(!util::is_alive(child));
+    let (sexton, child, mut adopted) = orphaned_sexton(&[], &[]);
+    kit::wait::until("sexton to be reparented to the test", || {
+        kit::procfs::stat(sexton).is_some_and(|s| s.ppid == std::process::id() as i32)
+    });
+    assert!(kit::procfs::is_alive(sexton), "sexton died with its parent");
+    assert!(kit::send(sexton, SIGTERM));
+    let status = reap(&mut adopted.sexton);
+    assert_eq!(status.code(), Some(128 + SIGTERM), "sexton: {status}");
+    assert!(!kit::procfs::is_alive(child));
 }

@@ -1,9 +1,10 @@
 //! Reaping: as PID 1 sexton reaps every orphan of its namespace; anywhere else it becomes a
 //! subreaper, so its command's orphans are reparented to it and reaped too.
 
-mod util;
+pub mod util;
 
-use util::{NO_ZOMBIES_LEFT, ORPHAN, TempDir, sexton};
+use kit::TempDir;
+use util::{NO_ZOMBIES_LEFT, ORPHAN, sexton};
 
 #[test]
 fn five_thousand_orphans_are_reaped_as_pid_1() {
@@ -40,13 +41,15 @@ fn orphans_are_adopted_and_reaped_when_not_pid_1() {
     let mut run = sexton(["sh", "-c", script]).dir(&dir).spawn();
     let sexton_pid = run.pid();
     let orphan = dir.wait_for_pid("orphan");
-    util::wait_until("the orphan to be reparented to sexton", || {
-        util::stat(orphan).is_some_and(|s| s.ppid == sexton_pid)
+    kit::wait::until("the orphan to be reparented to sexton", || {
+        kit::procfs::stat(orphan).is_some_and(|s| s.ppid == sexton_pid)
     });
     std::fs::write(dir.join("go"), "").unwrap();
     // Once it exits, nobody but sexton can reap it: it must vanish, not stay a zombie.
-    util::wait_until("the orphan to be reaped", || util::stat(orphan).is_none());
-    assert_eq!(util::zombie_children(sexton_pid), Vec::<i32>::new());
+    kit::wait::until("the orphan to be reaped", || {
+        kit::procfs::stat(orphan).is_none()
+    });
+    assert_eq!(kit::procfs::zombie_children(sexton_pid), Vec::<i32>::new());
     assert!(run.try_wait().is_none(), "sexton exited before its command");
     std::fs::write(dir.join("done"), "").unwrap();
     run.wait().assert_code(7).assert_quiet();

@@ -2,9 +2,12 @@
 //! grace period ends; sexton exits (with COMMAND's status) only when all of it is reaped, and
 //! never touches a process outside its responsibility.
 
-mod util;
+pub mod util;
 
-use util::{Output, SEXTON, TempDir, sexton};
+use std::time::Duration;
+
+use kit::{TempDir, libc};
+use util::{Output, SEXTON, sexton};
 
 /// COMMAND: starts "$LEFT" in the background, waits until it has written "$D/left", notes
 /// the moment it exits in "$D/exiting" and exits 9.
@@ -36,14 +39,12 @@ const IGNORES: &str = r#"
 
 fn run_with_leftover(options: &[&str], left: &str, namespace: bool) -> (TempDir, Output) {
     let dir = TempDir::new();
-    let mut run = sexton(options)
+    let out = sexton(options)
         .args(["sh", "-c", MAIN])
         .env("LEFT", left)
-        .dir(&dir);
-    if namespace {
-        run = run.in_pid_namespace();
-    }
-    let out = run.run();
+        .dir(&dir)
+        .as_pid1(namespace)
+        .run();
     (dir, out)
 }
 
@@ -69,8 +70,17 @@ fn assert_kill_warning(out: &Output) {
     );
 }
 
+/// `sh -c SCRIPT`, where the script runs "$SEXTON" on COMMAND "$MAIN" beside processes of its
+/// own.
+fn script_running_sexton(script: &str, main: &str, dir: &TempDir) -> util::Run {
+    util::direct(["sh", "-c", script])
+        .env("SEXTON", SEXTON)
+        .env("MAIN", main)
+        .dir(dir)
+}
+
 fn gone(pid: i32) -> bool {
-    !util::is_alive(pid)
+    !kit::procfs::is_alive(pid)
 }
 
 #[test]
@@ -89,6 +99,20 @@ fn leftovers_get_term_before_sexton_exits() {
 #[test]
 fn leftovers_get_term_as_pid_1() {
     let (dir, out) = run_with_leftover(&[], OBEYS, true);
+    out.assert_code(9).assert_sexton_quiet();
+    assert_eq!(dir.read("log"), "term\n", "{out}");
+}
+
+#[test]
+fn leftovers_get_term_as_pid_1_even_with_a_foreign_proc() {
+    // /proc names no process of the namespace: kill(-1, …) still reaches them all, and
+    // kill(-1, 0) tells when they are gone.
+    let dir = TempDir::new();
+    let out = sexton(["sh", "-c", MAIN])
+        .env("LEFT", OBEYS)
+        .dir(&dir)
+        .in_pid_namespace_with_foreign_proc()
+        .run();
     out.assert_code(9).assert_sexton_quiet();
     assert_eq!(dir.read("log"), "term\n", "{out}");
 }
@@ -118,20 +142,18 @@ fn a_leftover_ignoring_term_is_killed_after_the_grace_period_as_pid_1() {
     assert!((0.95..4.0).contains(&took), "shutdown took {took:.3} s");
 }
 
-#[test]
-fn an_obeying_leftover_does_not_cost_the_grace_period() {
-    let (dir, out) = run_with_leftover(&["--grace", "30"], OBEYS, false);
-    out.assert_code(9).assert_sexton_quiet();
-    assert_eq!(dir.read("log"), "term\n");
-    let took = shutdown_time(&dir, &out);
-    assert!(
-        took < 10.0,
-        "shutdown took {took:.3} s of a 30 s grace period"
-    );
-    let (dir, out) = run_with_leftover(&["--grace", "30"], OBEYS, true);
-    out.assert_code(9).assert_sexton_quiet();
-    assert!(shutdown_time(&dir, &out) < 10.0, "{out}");
-}
+both_modes!(
+    fn an_obeying_leftover_does_not_cost_the_grace_period(pid1: bool) {
+        let (dir, out) = run_with_leftover(&["--grace", "30"], OBEYS, pid1);
+        out.assert_code(9).assert_sexton_quiet();
+        assert_eq!(dir.read("log"), "term\n");
+        let took = shutdown_time(&dir, &out);
+        assert!(
+            took < 10.0,
+            "shutdown took {took:.3} s of a 30 s grace period"
+        );
+    }
+);
 
 #[test]
 fn grace_zero_kills_at_once() {
@@ -215,23 +237,18 @@ const ESCAPES: &str = r#"
     exit 4
 "#;
 
-#[test]
-fn leftovers_that_escaped_with_setsid_get_term() {
-    for namespace in [true, false] {
+both_modes!(
+    fn leftovers_that_escaped_with_setsid_get_term(pid1: bool) {
         let dir = TempDir::new();
-        let mut run = sexton(["sh", "-c", ESCAPES]).dir(&dir);
-        if namespace {
-            run = run.in_pid_namespace();
-        }
-        let out = run.run();
+        let out = sexton(["sh", "-c", ESCAPES]).dir(&dir).as_pid1(pid1).run();
         out.assert_code(4).assert_sexton_quiet();
         assert!(
             dir.exists("own-session"),
             "setsid did not give it a session"
         );
-        assert_eq!(dir.read("log"), "term\n", "as PID 1: {namespace}\n{out}");
+        assert_eq!(dir.read("log"), "term\n", "{out}");
     }
-}
+);
 
 #[test]
 fn shutdown_spares_processes_outside_its_tree() {
@@ -257,10 +274,7 @@ fn shutdown_spares_processes_outside_its_tree() {
         kill -9 $u
     "#;
     let dir = TempDir::new();
-    let out = util::direct(["sh", "-c", script])
-        .env("SEXTON", SEXTON)
-        .env("MAIN", main)
-        .dir(&dir)
+    let out = script_running_sexton(script, main, &dir)
         .in_pid_namespace()
         .run();
     out.assert_code(0);
@@ -285,9 +299,9 @@ fn shutdown_spares_the_launchers_other_children() {
     let (_dir, out) = run_with_leftover(&["-t", "0.5"], IGNORES, false);
     out.assert_code(9);
     assert!(
-        util::is_alive(pid),
+        kit::procfs::is_alive(pid),
         "the unrelated process is {:?}",
-        util::state(pid)
+        kit::procfs::state(pid)
     );
 }
 
@@ -300,4 +314,216 @@ fn exit_code_is_commands_even_when_leftovers_are_killed() {
         .dir(&dir)
         .run();
     out.assert_code(138);
+}
+
+// ------------------------------------------------------- what holds whatever /proc shows --
+
+/// A leftover that escaped COMMAND's process group into a session of its own, and obeys
+/// SIGTERM; its pid goes to "$D/escaped". COMMAND waits for it and exits 3.
+const ESCAPED_THEN_EXIT_3: &str = r#"
+    setsid sh -c 'echo $$ > "$D/escaped.tmp"; mv "$D/escaped.tmp" "$D/escaped"
+                  while [ -d "$D" ]; do sleep 0.05; done' &
+    while [ ! -s "$D/escaped" ]; do sleep 0.01; done
+    exit 3
+"#;
+
+#[test]
+fn a_foreign_proc_is_never_trusted() {
+    // Not PID 1, in a PID namespace whose /proc is the host's: its pids name other processes
+    // than sexton's. Eight unrelated siblings must survive; the leftover in COMMAND's group
+    // must still get SIGTERM.
+    let main = r#"sleep 1000 & echo $! > "$D/left"; exit 3"#;
+    let script = r#"
+        i=0; s=
+        while [ $i -lt 8 ]; do sleep 300 & s="$s $!"; i=$((i+1)); done
+        "$SEXTON" -t 1 -- sh -c "$MAIN"
+        echo "code=$?"
+        n=0; for p in $s; do kill -0 $p 2>/dev/null && n=$((n+1)); done
+        echo "alive=$n"
+        read -r left < "$D/left"
+        kill -0 $left 2>/dev/null && echo "leftover remains"
+        kill -9 $s
+    "#;
+    let dir = TempDir::new();
+    let out = script_running_sexton(script, main, &dir)
+        .in_pid_namespace_with_foreign_proc()
+        .run();
+    out.assert_code(0);
+    let text = out.stdout();
+    assert!(text.contains("code=3\n"), "{out}");
+    assert!(
+        text.contains("alive=8\n"),
+        "unrelated processes were signalled:\n{out}"
+    );
+    assert!(!text.contains("remains"), "{out}");
+}
+
+#[test]
+fn a_leftover_whose_name_is_not_utf8_is_shut_down() {
+    // The kernel cuts the name at 15 bytes, in the middle of a character.
+    let main = r#"
+        cp "$(command -v sleep)" "$D/a-データベース"
+        setsid sh -c 'echo $$ > "$D/left"; exec "$D/a-データベース" 1000' &
+        while [ ! -s "$D/left" ]; do sleep 0.01; done
+        read -r p < "$D/left"
+        until read -r c < /proc/$p/comm && [ "$c" != sh ]; do sleep 0.01; done
+        exit 3
+    "#;
+    let dir = TempDir::new();
+    let out = sexton(["-t", "1", "sh", "-c", main])
+        .dir(&dir)
+        .deadline(Duration::from_secs(15))
+        .run();
+    out.assert_code(3).assert_sexton_quiet();
+    let left = dir.wait_for_pid("left");
+    assert!(gone(left), "the leftover is {:?}", kit::procfs::state(left));
+}
+
+#[test]
+fn without_a_usable_proc_sexton_ends_and_says_what_it_left() {
+    // An empty /proc (a tmpfs over it): the leftover in COMMAND's group still gets SIGTERM,
+    // the one that escaped the group cannot be found; sexton says so once and exits with
+    // COMMAND's status one second after the grace period, not never.
+    let main = format!(r#"sleep 1000 & echo $! > "$D/left"; {ESCAPED_THEN_EXIT_3}"#);
+    let dir = TempDir::new();
+    let mut unshare = vec!["unshare", "--mount"];
+    if !kit::ns::is_root() {
+        unshare.extend(["--user", "--map-root-user"]);
+    }
+    let out = util::direct(unshare)
+        .args([
+            "sh",
+            "-c",
+            r#"mount -t tmpfs none /proc && exec "$SEXTON" -t 1 -- sh -c "$MAIN""#,
+        ])
+        .env("SEXTON", SEXTON)
+        .env("MAIN", &main)
+        .dir(&dir)
+        .deadline(Duration::from_secs(15))
+        .run();
+    let escaped = dir.wait_for_pid("escaped");
+    let still_there = kit::procfs::is_alive(escaped);
+    kit::send(escaped, libc::SIGKILL);
+    out.assert_code(3)
+        .assert_one_error_line(&["warn", "leaving", "process group", "/proc"]);
+    assert!(
+        still_there,
+        "the escaped leftover was found after all:\n{out}"
+    );
+    let left = dir.wait_for_pid("left");
+    assert!(gone(left), "COMMAND's group was not signalled:\n{out}");
+    assert!(!out.stderr.contains("sent SIGKILL"), "{out}");
+}
+
+#[test]
+fn a_fork_chain_cannot_escape_the_kill() {
+    // Each generation ignores SIGTERM, starts the next and exits: a single scan of /proc
+    // always finds one that has already handed over. Three chains, fifteen runs.
+    let chain = r#"trap '' TERM; [ -d "$D" ] && sh -c "$CHAIN" & exit 0"#;
+    let main = r#"
+        for i in 1 2 3; do sh -c "$CHAIN" & done
+        sleep 0.2
+        exit 3
+    "#;
+    for run in 0..15 {
+        let dir = TempDir::new();
+        let out = sexton(["-t", "0", "sh", "-c", main])
+            .env("CHAIN", chain)
+            .dir(&dir)
+            .deadline(Duration::from_secs(15))
+            .run();
+        out.assert_code(3);
+        assert!(!out.stderr.contains("leaving"), "run {run}:\n{out}");
+    }
+}
+
+#[test]
+fn a_seccomp_filter_refusing_pidfds_does_not_stop_the_shutdown() {
+    // Refused sends (EPERM from a profile, ENOSYS from an older one) and refused pidfds fall
+    // back to kill(2), after the parent is checked again.
+    for (syscall, errno) in [
+        (libc::SYS_pidfd_send_signal, libc::EPERM),
+        (libc::SYS_pidfd_send_signal, libc::ENOSYS),
+        (libc::SYS_pidfd_open, libc::EPERM),
+    ] {
+        let dir = TempDir::new();
+        let out = sexton(["-t", "1", "sh", "-c", ESCAPED_THEN_EXIT_3])
+            .dir(&dir)
+            .refuse_syscall(syscall, errno)
+            .deadline(Duration::from_secs(15))
+            .run();
+        out.assert_code(3).assert_sexton_quiet();
+        let escaped = dir.wait_for_pid("escaped");
+        assert!(
+            gone(escaped),
+            "{syscall} {errno}: the leftover is {:?}",
+            kit::procfs::state(escaped)
+        );
+    }
+}
+
+#[test]
+fn an_empty_grace_variable_is_the_default() {
+    sexton(["sh", "-c", "exit 3"])
+        .env("SEXTON_GRACE", "")
+        .run()
+        .assert_code(3)
+        .assert_quiet();
+}
+
+#[test]
+fn a_leftover_hidden_by_hidepid_is_still_shut_down() {
+    // A non-root sexton under `hidepid=2` cannot see a non-dumpable process of its own user
+    // (ssh-agent is one) in /proc; once orphaned, it is still sexton's child.
+    if !kit::ns::is_root() {
+        eprintln!("skipped: needs root to mount /proc with hidepid and drop to another user");
+        return;
+    }
+    let main = r#"
+        setsid /usr/bin/python3 -c 'import ctypes, os, time
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+d = os.environ["D"]
+open(d + "/left.tmp", "w").write("%d\n" % os.getpid())
+os.rename(d + "/left.tmp", d + "/left")
+while os.path.isdir(d): time.sleep(0.05)' &
+        while [ ! -s "$D/left" ]; do sleep 0.01; done
+        read -r p < "$D/left"
+        [ -e /proc/$p ] && echo "leftover visible"
+        exit 3
+    "#;
+    let script = r#"
+        mount -t proc -o hidepid=2 proc /proc || exit 99
+        cp "$SEXTON" "$D/sexton" && chmod 755 "$D/sexton" && chmod 777 "$D" || exit 99
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$D/sexton" -t 1 -- sh -c "$MAIN"
+        echo "code=$?"
+        read -r p < "$D/left"
+        kill -0 $p 2>/dev/null && { echo "leftover remains"; kill -9 $p; }
+        exit 0
+    "#;
+    let dir = TempDir::new();
+    let out = util::direct(["unshare", "--pid", "--fork", "--mount", "--kill-child"])
+        .args(["sh", "-c", script])
+        .env("SEXTON", SEXTON)
+        .env("MAIN", main)
+        .dir(&dir)
+        .deadline(Duration::from_secs(15))
+        .run();
+    out.assert_code(0);
+    let text = out.stdout();
+    assert!(text.contains("code=3\n"), "{out}");
+    assert!(
+        !text.contains("visible"),
+        "hidepid did not hide the leftover:\n{out}"
+    );
+    assert!(!text.contains("remains"), "{out}");
+}
+
+#[test]
+fn a_leftover_killed_in_the_shutdown_is_reported_in_words() {
+    let (_dir, out) = run_with_leftover(&["-w", "-t", "0"], IGNORES, false);
+    out.assert_code(9);
+    assert!(
+        out.stderr.contains(", which was killed by SIGKILL\n"),
+        "{out}"
+    );
 }

@@ -1,12 +1,13 @@
 //! Signal forwarding: what sexton receives goes to COMMAND's whole process group (or to
 //! COMMAND alone with -c), rewritten by -r, and nothing sent at start-up is lost.
 
-mod util;
+pub mod util;
 
 use std::time::Duration;
 
-use util::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
-use util::{TempDir, sexton};
+use kit::TempDir;
+use kit::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+use util::sexton;
 
 /// The group member: a second shell in COMMAND's process group (run in the foreground of
 /// the first, so that even SIGINT is not ignored in it) that logs signal $S and exits 0.
@@ -64,7 +65,7 @@ fn winch_is_forwarded_to_the_group() {
 
 #[test]
 fn a_realtime_signal_is_forwarded_to_the_group() {
-    forwarded_to_the_group(util::sigrtmin() + 1);
+    forwarded_to_the_group(kit::sigrtmin() + 1);
 }
 
 #[test]
@@ -111,7 +112,7 @@ fn member_sees(single_child: &[&str], env: &[(&str, &str)]) -> Vec<String> {
     let member = dir.wait_for_pid("member");
     run.signal(SIGUSR1);
     dir.wait_for_text("log", "main-usr1");
-    assert!(util::send(member, SIGUSR2));
+    assert!(kit::send(member, SIGUSR2));
     let log = dir.wait_for_text("log", "member-usr2");
     run.signal(SIGTERM);
     run.wait().assert_code(143).assert_sexton_quiet();
@@ -156,7 +157,7 @@ const LOGS_SIGNALS: &str = r#"
 /// became is in the log. Returns the log without the "rt" and "rt3" lines.
 fn term_becomes(options: &[&str], env: &[(&str, &str)]) -> String {
     let dir = TempDir::new();
-    let rt = util::sigrtmin() + 2;
+    let rt = kit::sigrtmin() + 2;
     let mut run = sexton(options)
         .args(["sh", "-c", LOGS_SIGNALS])
         .env("RT", rt.to_string())
@@ -216,7 +217,7 @@ fn rewrite_rules_combine_and_the_last_wins() {
 #[test]
 fn dropped_signals_are_taken_not_left_pending() {
     let dir = TempDir::new();
-    let rt = util::sigrtmin() + 2;
+    let rt = kit::sigrtmin() + 2;
     let rule = format!("{rt}:0");
     let script = r#"touch "$D/ready"; while :; do sleep 0.05 & wait $!; done"#;
     let mut run = sexton(["-r", &rule, "sh", "-c", script]).dir(&dir).spawn();
@@ -225,8 +226,8 @@ fn dropped_signals_are_taken_not_left_pending() {
     for _ in 0..100 {
         run.signal(rt);
     }
-    let taken = util::poll_until(Duration::from_secs(10), || {
-        !util::has_signal(util::signal_set(pid, "ShdPnd"), rt)
+    let taken = kit::wait::poll(Duration::from_secs(10), || {
+        !kit::procfs::has_signal(kit::procfs::signal_set(pid, "ShdPnd"), rt)
     });
     assert!(taken, "SIGRTMIN+2 left pending at sexton");
     run.signal(SIGTERM);
@@ -239,7 +240,7 @@ fn dropped_signals_are_taken_not_left_pending() {
 #[test]
 fn forwarding_keeps_the_order_of_signals() {
     let dir = TempDir::new();
-    let rt = util::sigrtmin() + 2;
+    let rt = kit::sigrtmin() + 2;
     let script = r#"
         trap 'echo term >> "$D/log"' TERM
         trap 'echo rt >> "$D/log"' "$RT"
@@ -256,7 +257,7 @@ fn forwarding_keeps_the_order_of_signals() {
         run.signal(SIGTERM);
         run.signal(rt);
         let mut log = String::new();
-        util::wait_until("both signals to be logged", || {
+        kit::wait::until("both signals to be logged", || {
             log = dir.read("log");
             log.lines().count() == 2 * round
         });
@@ -290,11 +291,11 @@ fn a_signal_at_start_up_is_not_lost() {
         if i % 2 == 1 {
             // Every other run, aim just past sexton's first step (the signal is blocked from
             // then on) and so before COMMAND exists, most of the time.
-            spin_until(&format!("run {i}: sexton to block SIGTERM"), || {
-                util::blocks(pid, SIGTERM).then_some(())
+            kit::wait::spin_for_some(format_args!("run {i}: sexton to block SIGTERM"), || {
+                kit::procfs::blocks(pid, SIGTERM).then_some(())
             });
         }
-        assert!(util::send(pid, SIGTERM));
+        assert!(kit::send(pid, SIGTERM));
         let out = run.wait();
         use std::os::unix::process::ExitStatusExt;
         match (out.status.code(), out.status.signal()) {
@@ -312,12 +313,12 @@ fn a_signal_at_start_up_is_not_lost() {
             // The pid may have gone to another process since: COMMAND is the one running
             // this test's script.
             let script = script.as_bytes();
-            let ours = util::is_alive(pid)
-                && util::cmdline(pid)
+            let ours = kit::procfs::is_alive(pid)
+                && kit::procfs::cmdline(pid)
                     .windows(script.len())
                     .any(|window| window == script);
             if ours {
-                util::send(pid, util::libc::SIGKILL);
+                kit::send(pid, kit::libc::SIGKILL);
             }
             assert!(!ours, "run {i}: COMMAND (pid {pid}) outlived sexton");
         }
@@ -336,11 +337,13 @@ fn a_signal_at_start_up_is_not_lost_as_pid_1() {
             .in_pid_namespace()
             .spawn();
         let unshare = run.pid();
-        let sexton = spin_until(&format!("run {i}: sexton to block SIGTERM"), || {
-            util::child_named(unshare, "sexton").filter(|&pid| util::blocks(pid, SIGTERM))
-        });
-        assert!(util::send(sexton, SIGTERM));
-        if util::children(sexton).is_empty() {
+        let sexton =
+            kit::wait::spin_for_some(format_args!("run {i}: sexton to block SIGTERM"), || {
+                kit::procfs::child_named(unshare, "sexton")
+                    .filter(|&pid| kit::procfs::blocks(pid, SIGTERM))
+            });
+        assert!(kit::send(sexton, SIGTERM));
+        if kit::procfs::children(sexton).is_empty() {
             early += 1;
         }
         run.wait().assert_code(143).assert_sexton_quiet();
@@ -371,18 +374,47 @@ fn signals_in_a_burst_all_arrive() {
     assert_eq!(seen, ["HUP", "USR1", "USR2", "WINCH"]);
 }
 
-/// Like `util::wait_for_some`, without its pause between polls: these tests aim a signal at
-/// the first microseconds of a run.
-fn spin_until<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
-    let end = std::time::Instant::now() + util::DEADLINE;
-    loop {
-        if let Some(value) = found() {
-            return value;
-        }
-        assert!(
-            std::time::Instant::now() < end,
-            "timed out waiting for {what}"
-        );
-        std::thread::yield_now();
-    }
+/// With -vv sexton says what it forwarded each signal as.
+#[test]
+fn the_debug_log_names_each_signal_as_forwarded() {
+    let dir = TempDir::new();
+    let script = r#"trap 'echo usr1 >> "$D/log"' USR1; touch "$D/ready"; while :; do sleep 0.05 & wait $!; done"#;
+    let mut run = sexton(["-vv", "-r", "TERM:USR1", "sh", "-c", script])
+        .dir(&dir)
+        .spawn();
+    dir.wait_for("ready");
+    run.signal(SIGTERM);
+    dir.wait_for_text("log", "usr1\n");
+    run.signal(SIGINT);
+    let out = run.wait();
+    out.assert_code(130);
+    assert!(
+        out.stderr.contains("forwarded SIGTERM as SIGUSR1\n"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("forwarded SIGINT\n"), "{out}");
+}
+
+/// Once COMMAND has exited, its pid and group may go to other processes: what sexton
+/// receives while it shuts the leftovers down is dropped, not sent to COMMAND's old group,
+/// where a leftover of it still is.
+#[test]
+fn nothing_is_forwarded_once_the_command_has_exited() {
+    let dir = TempDir::new();
+    let left = r#"trap '' TERM; trap 'echo usr1 >> "$D/log"' USR1; touch "$D/left"
+        while [ -d "$D" ]; do sleep 0.05 & wait $!; done"#;
+    let script = r#"sh -c "$LEFT" & while [ ! -e "$D/left" ]; do sleep 0.02; done; exit 9"#;
+    let run = sexton(["-vv", "-t", "1000", "sh", "-c", script])
+        .env("LEFT", left)
+        .dir(&dir)
+        .spawn();
+    kit::wait::until("sexton to shut the leftover down", || {
+        run.stderr().contains("sent SIGTERM to ")
+    });
+    run.signal(SIGUSR1);
+    kit::wait::until("sexton to drop SIGUSR1", || {
+        run.stderr()
+            .contains("dropped SIGUSR1: the command has exited")
+    });
+    assert_eq!(dir.read("log"), "", "{}", run.stderr());
 }

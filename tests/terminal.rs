@@ -1,16 +1,18 @@
 //! On a terminal: COMMAND gets the foreground (it can read the terminal and gets Ctrl-C),
-//! and the job-control signals never stop sexton itself. Real pseudo-terminals throughout.
+//! the job-control signals never stop sexton itself, and under a job-control shell Ctrl-Z,
+//! `fg`, `bg` and `&` work as they do without sexton. Real pseudo-terminals throughout.
 
-mod util;
+pub mod util;
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::Stdio;
-use std::time::Instant;
+use std::time::Duration;
 
-use util::libc::{self, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH};
-use util::{Proc, Run, SEXTON, TempDir, sexton};
+use kit::TempDir;
+use kit::libc::{self, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH};
+use util::{Proc, Run, SEXTON, sexton};
 
 /// A pseudo-terminal: the test holds the master side.
 struct Pty {
@@ -18,6 +20,8 @@ struct Pty {
     slave: OwnedFd,
     /// Everything read from the master so far.
     seen: Vec<u8>,
+    /// Where the next [`Pty::read_until`] starts looking: past the last text it found.
+    from: usize,
 }
 
 impl Pty {
@@ -33,6 +37,7 @@ impl Pty {
             master: File::from(pty.master),
             slave: pty.slave,
             seen: Vec::new(),
+            from: 0,
         }
     }
 
@@ -43,22 +48,19 @@ impl Pty {
     /// Starts `run` on the terminal, as a session leader with it as controlling terminal.
     /// The test keeps no slave descriptor: once the run is over the master reads EIO.
     fn start(self, run: Run) -> (Pty, Proc) {
+        self.attach(run.controlling_terminal())
+    }
+
+    /// Starts `run` with the terminal as stdin, stdout and stderr only.
+    fn attach(self, run: Run) -> (Pty, Proc) {
         let proc = run
             .stdin(self.slave())
             .stdout(self.slave())
             .stderr(self.slave())
-            .controlling_terminal()
             .spawn();
-        let Pty {
-            master,
-            slave,
-            seen,
-        } = self;
-        drop(slave);
         let pty = Pty {
-            master,
             slave: File::open("/dev/null").unwrap().into(),
-            seen,
+            ..self
         };
         (pty, proc)
     }
@@ -67,25 +69,21 @@ impl Pty {
         self.master.write_all(bytes).expect("write to the terminal");
     }
 
-    /// Reads until the output holds `needle`; fails after the deadline.
+    /// Reads until the output since the last text found holds `needle`; fails after the
+    /// deadline.
     fn read_until(&mut self, needle: &str) {
-        let end = Instant::now() + util::DEADLINE;
-        while !String::from_utf8_lossy(&self.seen).contains(needle) {
-            assert!(
-                Instant::now() < end,
-                "the terminal never showed {needle:?}; it showed {:?}",
-                String::from_utf8_lossy(&self.seen)
-            );
-            let mut poll = libc::pollfd {
-                fd: self.master.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            unsafe { libc::poll(&mut poll, 1, 50) };
+        let shown = kit::wait::poll(kit::DEADLINE, || {
+            let rest = &self.seen[self.from..];
+            if let Some(at) = rest
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes())
+            {
+                self.from += at + needle.len();
+                return true;
+            }
+            let _ = kit::wait::readable(self.master.as_fd(), Duration::from_millis(50));
             let mut buf = [0; 4096];
             match self.master.read(&mut buf) {
-                Ok(0) => {}
                 Ok(n) => self.seen.extend_from_slice(&buf[..n]),
                 Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(err) if err.raw_os_error() == Some(libc::EIO) => {
@@ -97,12 +95,31 @@ impl Pty {
                 }
                 Err(err) => panic!("read the terminal: {err}"),
             }
-        }
+            false
+        });
+        assert!(
+            shown,
+            "the terminal never showed {needle:?}; it showed {:?}",
+            String::from_utf8_lossy(&self.seen)
+        );
     }
 
     /// The terminal's foreground process group.
     fn foreground(&self) -> i32 {
         nix::unistd::tcgetpgrp(&self.master).map_or(0, |pgrp| pgrp.as_raw())
+    }
+
+    /// Types `line` for COMMAND, which reads it and echoes `got:LINE`, and waits for that.
+    fn answer(&mut self, line: &str) {
+        self.write(format!("{line}\n").as_bytes());
+        self.read_until(&format!("got:{line}"));
+    }
+
+    /// Waits until COMMAND's group (led by `child`) is the terminal's foreground.
+    fn wait_for_foreground(&self, child: i32) {
+        kit::wait::until("COMMAND to be the terminal's foreground", || {
+            self.foreground() == child
+        });
     }
 }
 
@@ -110,8 +127,7 @@ impl Pty {
 fn the_command_can_read_the_terminal() {
     let (mut pty, mut run) =
         Pty::open().start(sexton(["sh", "-c", r#"read line; echo "got:$line""#]));
-    pty.write(b"hello\n");
-    pty.read_until("got:hello");
+    pty.answer("hello");
     run.wait().assert_code(0);
 }
 
@@ -119,11 +135,9 @@ fn the_command_can_read_the_terminal() {
 fn the_command_is_the_foreground_and_ctrl_c_reaches_it() {
     let (mut pty, mut run) = Pty::open().start(sexton(["sleep", "30"]));
     let child = run.sexton_child();
-    util::wait_until("COMMAND to be the terminal's foreground", || {
-        pty.foreground() == child
-    });
+    pty.wait_for_foreground(child);
     assert_eq!(
-        util::stat(child).unwrap().pgrp,
+        kit::procfs::stat(child).unwrap().pgrp,
         child,
         "COMMAND has no group of its own"
     );
@@ -140,14 +154,14 @@ fn under_a_shell(command: &str, dir: &TempDir) -> (Pty, Proc, i32, i32) {
             .env("SEXTON", SEXTON)
             .dir(dir),
     );
-    let sexton = util::wait_for_some("the shell to start sexton", || {
-        util::child_named(run.pid(), "sexton")
+    let sexton = kit::wait::for_some("the shell to start sexton", || {
+        kit::procfs::child_named(run.pid(), "sexton")
     });
-    let child = util::wait_for_some("sexton's command to take the terminal", || {
-        util::first_child(sexton).filter(|&child| pty.foreground() == child)
+    let child = kit::wait::for_some("sexton's command to take the terminal", || {
+        kit::procfs::first_child(sexton).filter(|&child| pty.foreground() == child)
     });
     assert_eq!(
-        util::stat(sexton).unwrap().pgrp,
+        kit::procfs::stat(sexton).unwrap().pgrp,
         sexton,
         "the shell did no job control"
     );
@@ -173,7 +187,7 @@ fn job_control_signals_never_stop_sexton() {
     dir.wait_for("ready");
     let not_stopped = |what: &str| {
         assert_ne!(
-            util::state(sexton),
+            kit::procfs::state(sexton),
             Some('T'),
             "sexton was stopped by {what}"
         );
@@ -181,18 +195,18 @@ fn job_control_signals_never_stop_sexton() {
 
     // TTIN and TTOU are ignored by sexton, not forwarded. Had either stopped sexton, its
     // forwarder would be stopped too, and the WINCH sent after them would never reach COMMAND.
-    assert!(util::send(sexton, SIGTTIN));
-    assert!(util::send(sexton, SIGTTOU));
-    assert!(util::send(sexton, SIGWINCH));
+    assert!(kit::send(sexton, SIGTTIN));
+    assert!(kit::send(sexton, SIGTTOU));
+    assert!(kit::send(sexton, SIGWINCH));
     dir.wait_for_text("log", "winch");
     not_stopped("SIGTTIN or SIGTTOU");
 
-    // TSTP is forwarded: COMMAND stops, sexton does not.
-    assert!(util::send(sexton, SIGTSTP));
-    util::wait_until("COMMAND to stop", || util::state(child) == Some('T'));
-    not_stopped("SIGTSTP");
-    assert!(util::send(sexton, SIGCONT));
-    util::wait_until("COMMAND to continue", || util::state(child) != Some('T'));
+    // CONT is forwarded, and stops nothing. (TSTP is forwarded too, and the job stops as
+    // with Ctrl-Z: see the tests under bash.)
+    assert!(kit::send(sexton, SIGCONT));
+    assert!(kit::send(sexton, SIGWINCH));
+    dir.wait_for_text("log", "winch\nwinch");
+    assert_ne!(kit::procfs::state(child), Some('T'), "COMMAND stopped");
     not_stopped("SIGCONT");
 
     // And the run ends normally, with COMMAND's status.
@@ -230,4 +244,239 @@ fn a_background_sexton_leaves_the_terminal_alone() {
     pty.write(b"still mine\n");
     pty.read_until("got:still mine");
     run.wait().assert_code(0);
+}
+
+/// An interactive bash on the terminal, as a terminal emulator starts one: a session leader
+/// with job control. Without line editing, so what the test types is read line by line; in
+/// POSIX mode, so it names the signal that stopped a job: `Stopped(SIGTSTP)`.
+fn interactive_bash(dir: &TempDir) -> (Pty, Proc) {
+    let (mut pty, run) = Pty::open().start(
+        util::direct([
+            "bash",
+            "--norc",
+            "--noprofile",
+            "--noediting",
+            "--posix",
+            "-i",
+        ])
+        .env("PS1", "$ ")
+        .env("SEXTON", SEXTON)
+        .dir(dir),
+    );
+    pty.read_until("$ ");
+    (pty, run)
+}
+
+/// Types `line`, which starts sexton, to `bash`; returns the pids of sexton and COMMAND.
+fn type_sexton(pty: &mut Pty, bash: &Proc, line: &str) -> (i32, i32) {
+    pty.write(format!("{line}\n").as_bytes());
+    let sexton = kit::wait::for_some("bash to start sexton", || {
+        kit::procfs::child_named(bash.pid(), "sexton")
+    });
+    let child = kit::wait::for_some("sexton to start COMMAND", || {
+        kit::procfs::first_child(sexton)
+    });
+    (sexton, child)
+}
+
+/// Waits for a job of `bash` (its pid `sexton`) to end, then has bash print its status.
+fn job_status(pty: &mut Pty, sexton: i32, status: &str) {
+    kit::wait::until("sexton to exit", || !kit::procfs::is_alive(sexton));
+    pty.write(b"echo \"rc=$?\"\n");
+    pty.read_until(&format!("rc={status}\r\n"));
+}
+
+/// Has `bash` exit, as it does when all went well.
+fn exit(pty: &mut Pty, bash: &mut Proc) {
+    pty.write(b"exit\n");
+    bash.wait().assert_code(0);
+}
+
+/// `sexton -- sleep 30` in the foreground of bash, then Ctrl-Z: bash has its prompt back.
+fn ctrl_z_in_bash(dir: &TempDir) -> (Pty, Proc, i32, i32) {
+    let (mut pty, bash) = interactive_bash(dir);
+    let (sexton, child) = type_sexton(&mut pty, &bash, r#""$SEXTON" -- sleep 30"#);
+    pty.wait_for_foreground(child);
+    pty.write(b"\x1a");
+    pty.read_until("Stopped(SIGTSTP)");
+    assert_eq!(kit::procfs::state(sexton), Some('T'), "sexton did not stop");
+    assert_eq!(
+        pty.foreground(),
+        bash.pid(),
+        "bash did not get its terminal back"
+    );
+    (pty, bash, sexton, child)
+}
+
+#[test]
+fn ctrl_z_stops_the_job_and_fg_resumes_it_in_the_foreground() {
+    let dir = TempDir::new();
+    let (mut pty, mut bash, sexton, child) = ctrl_z_in_bash(&dir);
+    let fg = |pty: &mut Pty| {
+        pty.write(b"fg\n");
+        kit::wait::until("COMMAND to run in the foreground again", || {
+            pty.foreground() == child && kit::procfs::state(child) != Some('T')
+        });
+    };
+    fg(&mut pty);
+    // A SIGTSTP sent to sexton stops the job as Ctrl-Z does.
+    assert!(kit::send(sexton, SIGTSTP));
+    pty.read_until("Stopped(SIGTSTP)");
+    fg(&mut pty);
+    pty.write(b"\x03");
+    job_status(&mut pty, sexton, "130");
+    exit(&mut pty, &mut bash);
+}
+
+#[test]
+fn bg_resumes_the_stopped_job_in_the_background() {
+    let dir = TempDir::new();
+    let (mut pty, mut bash, sexton, child) = ctrl_z_in_bash(&dir);
+    pty.write(b"bg\n");
+    kit::wait::until("sexton and COMMAND to run again", || {
+        kit::procfs::state(sexton) != Some('T') && kit::procfs::state(child) != Some('T')
+    });
+    assert_eq!(
+        pty.foreground(),
+        bash.pid(),
+        "bg took the terminal from bash"
+    );
+    pty.write(b"jobs\n");
+    pty.read_until("Running");
+    // The job's status is sexton's: COMMAND's SIGTERM.
+    pty.write(b"kill %1; wait %1; echo \"rc=$?\"\n");
+    pty.read_until("rc=143\r\n");
+    exit(&mut pty, &mut bash);
+}
+
+#[test]
+fn a_job_started_with_ampersand_reads_the_terminal_after_fg() {
+    let dir = TempDir::new();
+    let (mut pty, mut bash) = interactive_bash(&dir);
+    let line = r#""$SEXTON" -- sh -c 'read x; echo "got:$x"' &"#;
+    let (sexton, child) = type_sexton(&mut pty, &bash, line);
+    // COMMAND reads in the background and stops: so does its job, as COMMAND alone would.
+    kit::wait::until("sexton to stop with COMMAND", || {
+        kit::procfs::state(sexton) == Some('T')
+    });
+    pty.write(b"jobs\n");
+    pty.read_until("Stopped(SIGTTIN)");
+    pty.write(b"fg\n");
+    pty.wait_for_foreground(child);
+    pty.answer("hello");
+    job_status(&mut pty, sexton, "0");
+    exit(&mut pty, &mut bash);
+}
+
+#[test]
+fn a_prompt_on_dev_tty_with_stdin_a_pipe_gets_the_terminal() {
+    // As sudo, ssh or gpg prompt: stdin is not the terminal, /dev/tty is, and the prompt
+    // turns echo off (tcsetattr) before it reads.
+    let dir = TempDir::new();
+    let (mut pty, mut bash) = interactive_bash(&dir);
+    let line = r#"echo | "$SEXTON" -- sh -c 'stty -echo </dev/tty; read x </dev/tty; stty echo </dev/tty; echo "got:$x"'"#;
+    let (sexton, _) = type_sexton(&mut pty, &bash, line);
+    pty.answer("secret");
+    job_status(&mut pty, sexton, "0");
+    exit(&mut pty, &mut bash);
+}
+
+#[test]
+fn the_other_members_of_a_pipeline_keep_the_terminal() {
+    let dir = TempDir::new();
+    let (mut pty, bash) = interactive_bash(&dir);
+    // The reader starts reading only once COMMAND runs, so after any hand-over to COMMAND.
+    let line = r#""$SEXTON" -- sleep 30 | sh -c 'while [ ! -e "$D/go" ]; do sleep 0.05; done; read x </dev/tty; echo "got:$x"'"#;
+    let (_, child) = type_sexton(&mut pty, &bash, line);
+    kit::wait::until("COMMAND to run", || {
+        kit::procfs::stat(child).is_some_and(|s| s.is_named("sleep"))
+    });
+    std::fs::write(dir.join("go"), "").unwrap();
+    pty.answer("hello");
+}
+
+#[test]
+fn sexton_never_takes_the_terminal_back_from_the_shell() {
+    let dir = TempDir::new();
+    let (mut pty, mut bash) = interactive_bash(&dir);
+    let line = r#""$SEXTON" -- sh -c 'while [ ! -e "$D/go" ]; do sleep 0.05; done'"#;
+    let (sexton, child) = type_sexton(&mut pty, &bash, line);
+    pty.wait_for_foreground(child);
+    // sexton alone stops; bash takes its terminal back, and `bg` leaves it there.
+    assert!(kit::send(sexton, libc::SIGSTOP));
+    pty.read_until("Stopped(SIGSTOP)");
+    pty.write(b"bg\n");
+    kit::wait::until("sexton to run again", || {
+        kit::procfs::state(sexton) != Some('T')
+    });
+    std::fs::write(dir.join("go"), "").unwrap();
+    job_status(&mut pty, sexton, "0");
+    assert_eq!(pty.foreground(), bash.pid(), "sexton took the terminal");
+    exit(&mut pty, &mut bash);
+}
+
+/// sexton leading a session of its own on the terminal, with no job-control shell that could
+/// ever continue a stopped command: Ctrl-Z stops COMMAND, sexton continues it (and says
+/// `why`), COMMAND goes on reading, and Ctrl-C still ends it.
+fn a_terminal_stop_is_undone(run: Run, why: &str) {
+    let script = r#"read x; echo "got:$x"; exec sleep 30"#;
+    let (mut pty, mut run) =
+        Pty::open().attach(run.args(["--ctty", SEXTON, "-v", "--", "sh", "-c", script]));
+    let child = run.sexton_child();
+    pty.wait_for_foreground(child);
+    pty.write(b"\x1a");
+    pty.read_until(&format!(
+        "{why}, with no job-control shell to resume it; continuing it"
+    ));
+    pty.answer("hello");
+    kit::wait::until("COMMAND to exec sleep", || {
+        kit::procfs::stat(child).is_some_and(|s| s.is_named("sleep"))
+    });
+    pty.write(b"\x03");
+    run.wait().assert_code(130);
+}
+
+#[test]
+fn as_pid_1_a_terminal_stop_is_undone() {
+    // As `docker run -it` starts it: PID 1 of its namespace, leading its session.
+    a_terminal_stop_is_undone(
+        util::direct(["setsid"]).in_pid_namespace(),
+        "sexton is PID 1",
+    );
+}
+
+#[test]
+fn in_an_orphaned_group_a_terminal_stop_is_undone() {
+    // As `script -c sexton ...` starts it: its parent is in another session.
+    a_terminal_stop_is_undone(
+        util::direct(["setsid"]),
+        "sexton's process group is orphaned",
+    );
+}
+
+#[test]
+fn without_a_terminal_a_sigtstp_stops_command_until_sigcont() {
+    // No terminal, so no Ctrl-Z: whoever sent SIGTSTP is there to send SIGCONT.
+    let mut run = sexton(["-vv", "--", "sleep", "30"])
+        .in_pid_namespace()
+        .spawn();
+    let child = run.sexton_child();
+    kit::wait::until("sleep to run", || {
+        kit::procfs::stat(child).is_some_and(|s| s.is_named("sleep"))
+    });
+    run.signal(SIGTSTP);
+    kit::wait::until("sexton to see COMMAND stop", || {
+        run.stderr().contains("was stopped by SIGTSTP")
+    });
+    assert_eq!(
+        kit::procfs::state(child),
+        Some('T'),
+        "COMMAND was continued"
+    );
+    run.signal(SIGCONT);
+    kit::wait::until("COMMAND to continue", || {
+        kit::procfs::state(child) != Some('T')
+    });
+    run.signal(libc::SIGTERM);
+    run.wait().assert_code(143);
 }

@@ -1,128 +1,43 @@
-//! The one harness every integration test shares: run the real `sexton` binary (or, to
-//! compare, a program without it) with a deadline, read /proc, and wait on conditions.
+//! The sexton harness every integration test shares: run the real `sexton` binary (or, to
+//! compare, a program without it) with a deadline, and check how it ended. The generic
+//! plumbing (/proc, waits, process-tree guards, namespaces, cgroups, temp dirs) is the test
+//! kit's, `kit` (tests/kit).
 //!
 //! Rules it enforces for the tests:
-//! - Every process a test starts is owned by a [`Proc`], which on drop kills it by pid (and,
-//!   outside a PID namespace, its descendants, so a failing test leaks nothing) and reaps it.
-//! - Runs in a PID namespace go through `unshare --kill-child`: killing `unshare` kills the
-//!   whole namespace.
-//! - Nothing sleeps to synchronise: [`wait_until`] polls a condition against a deadline.
+//! - Every process a test starts is owned by a [`Proc`], whose [`kit::tree::Tree`] kills it
+//!   and its descendants by pid when dropped, so a failing test leaks nothing, and reaps it.
+//! - Runs in a PID namespace go through `unshare --kill-child` ([`kit::ns`]): killing
+//!   `unshare` kills the whole namespace.
+//! - Nothing sleeps to synchronise: [`kit::wait`] polls a condition against a deadline.
 //! - sexton's own environment variables (`SEXTON_*`, `TINI_*`) are removed from every run, so
 //!   the developer's environment cannot change a result.
+//!
+//! Each test file declares it `pub mod util;`: it is the harness's API, of which each file
+//! uses a part.
 //!
 //! A note for the shell scripts the tests run: a dash script that traps a signal idles with
 //! `while :; do sleep 0.05 & wait $!; done`, not `while :; do sleep 0.05; done`. dash starts a
 //! foreground command with vfork, and a signal that reaches the shell and its vfork child at
 //! that moment can be lost to the trap; `wait` on a background job has no such window.
-#![allow(dead_code)]
 
 use std::cell::OnceCell;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::{self, File};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use nix::libc;
+use kit::libc;
+use kit::tree::Tree;
+use kit::{DEADLINE, TempDir, procfs, wait};
+use nix::errno::Errno;
 
 /// The binary under test.
 pub const SEXTON: &str = env!("CARGO_BIN_EXE_sexton");
-
-/// How long a run or a condition may take before the test fails. Generous: CI machines are
-/// small and often busy; a healthy run takes a fraction of it.
-pub const DEADLINE: Duration = Duration::from_secs(20);
-
-/// How often conditions are polled.
-const POLL: Duration = Duration::from_millis(5);
-
-// ------------------------------------------------------------------------------ temp dirs --
-
-/// A fresh directory under the system's temp dir, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new() -> TempDir {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "sexton-test-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    pub fn exists(&self, name: &str) -> bool {
-        self.join(name).exists()
-    }
-
-    /// The file's text, or "" if it does not exist (yet).
-    pub fn read(&self, name: &str) -> String {
-        fs::read_to_string(self.join(name)).unwrap_or_default()
-    }
-
-    /// Waits until `name` exists.
-    pub fn wait_for(&self, name: &str) {
-        wait_until(&format!("{name} to exist in {}", self.0.display()), || {
-            self.exists(name)
-        });
-    }
-
-    /// Waits until `name` holds a complete line (as `echo $$ > name` writes it) and returns
-    /// the number on it.
-    pub fn wait_for_pid(&self, name: &str) -> i32 {
-        let mut pid = 0;
-        wait_until(&format!("a pid in {name}"), || {
-            let text = self.read(name);
-            match text.strip_suffix('\n').map(str::trim).map(str::parse) {
-                Some(Ok(n)) => {
-                    pid = n;
-                    true
-                }
-                _ => false,
-            }
-        });
-        pid
-    }
-
-    /// When `name` was last modified.
-    pub fn modified(&self, name: &str) -> SystemTime {
-        fs::metadata(self.join(name))
-            .and_then(|m| m.modified())
-            .unwrap_or_else(|err| panic!("{name}: {err}"))
-    }
-
-    /// Waits until the file `name` contains `needle`, and returns its text.
-    pub fn wait_for_text(&self, name: &str, needle: &str) -> String {
-        let mut text = String::new();
-        wait_until(&format!("{name:?} to contain {needle:?}"), || {
-            text = self.read(name);
-            text.contains(needle)
-        });
-        text
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 // ------------------------------------------------------------------------------ launching --
 
@@ -134,6 +49,7 @@ enum Setup {
     Block(i32),
     Dup { from: RawFd, to: RawFd },
     ControllingTerminal,
+    Refuse { syscall: libc::c_long, errno: i32 },
 }
 
 /// A run of sexton (or, to compare, of a program on its own): a builder in the style of
@@ -143,6 +59,7 @@ pub struct Run {
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
     namespace: bool,
+    foreign_proc: bool,
     stdin: Option<Stdio>,
     stdout: Option<Stdio>,
     stderr: Option<Stdio>,
@@ -170,6 +87,7 @@ impl Run {
             args: Vec::new(),
             envs: Vec::new(),
             namespace: false,
+            foreign_proc: false,
             stdin: None,
             stdout: None,
             stderr: None,
@@ -209,8 +127,21 @@ impl Run {
 
     /// Runs as PID 1 of a fresh PID namespace with its own /proc:
     /// `unshare --pid --fork --mount-proc --kill-child` (plus a user namespace when not root).
-    pub fn in_pid_namespace(mut self) -> Run {
+    pub fn in_pid_namespace(self) -> Run {
+        self.as_pid1(true)
+    }
+
+    /// [`Run::in_pid_namespace`] if `pid1`: for a body run in both modes (see [`both_modes`]).
+    pub fn as_pid1(mut self, pid1: bool) -> Run {
+        self.namespace = pid1;
+        self
+    }
+
+    /// Runs as PID 1 of a fresh PID namespace that keeps the launcher's /proc (no
+    /// `--mount-proc`): its pids are not the namespace's.
+    pub fn in_pid_namespace_with_foreign_proc(mut self) -> Run {
         self.namespace = true;
+        self.foreign_proc = true;
         self
     }
 
@@ -254,6 +185,13 @@ impl Run {
         self
     }
 
+    /// Launches under a seccomp filter that fails `syscall` with `errno` (for sexton and all
+    /// it starts), as a container runtime's profile may.
+    pub fn refuse_syscall(mut self, syscall: libc::c_long, errno: i32) -> Run {
+        self.setup.push(Setup::Refuse { syscall, errno });
+        self
+    }
+
     /// Launches as a session leader whose controlling terminal is its stdin (set stdin to a
     /// terminal too).
     pub fn controlling_terminal(mut self) -> Run {
@@ -281,12 +219,14 @@ impl Run {
     pub fn spawn(mut self) -> Proc {
         let out = TempDir::new();
         let mut command = if self.namespace {
-            let mut command = Command::new("unshare");
-            command.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
-            // SAFETY: geteuid(2) cannot fail.
-            if unsafe { libc::geteuid() } != 0 {
-                command.args(["--user", "--map-root-user"]);
-            }
+            let argv = kit::ns::unshare_argv();
+            let mut command = Command::new(argv[0]);
+            let foreign_proc = self.foreign_proc;
+            command.args(
+                argv[1..]
+                    .iter()
+                    .filter(|&&arg| !(foreign_proc && arg == "--mount-proc")),
+            );
             command.arg(&self.program);
             command
         } else {
@@ -310,7 +250,7 @@ impl Run {
         let setup = self.setup.clone();
         if !setup.is_empty() {
             // SAFETY: the closure only makes async-signal-safe calls (close, signal,
-            // sigprocmask, dup2, fcntl, setsid, ioctl) and does not allocate.
+            // sigprocmask, dup2, fcntl, setsid, ioctl, prctl) and does not allocate.
             unsafe {
                 command.pre_exec(move || {
                     for step in &setup {
@@ -330,13 +270,11 @@ impl Run {
             self.program,
             self.args
         );
-        let child = command
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
+        let tree =
+            Tree::spawn(&mut command).unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
         Proc {
-            pid: child.id() as i32,
-            child,
-            reaped: false,
+            pid: tree.pid().expect("a process just started"),
+            tree,
             namespace: self.namespace,
             sexton_pid: OnceCell::new(),
             started: Instant::now(),
@@ -349,13 +287,6 @@ impl Run {
 
 /// Runs in the forked child: see [`Setup`].
 fn apply(step: Setup) -> std::io::Result<()> {
-    let check = |ret: libc::c_int| {
-        if ret == -1 {
-            Err(std::io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
-    };
     // SAFETY: each call is async-signal-safe and gets valid arguments.
     unsafe {
         match step {
@@ -371,21 +302,58 @@ fn apply(step: Setup) -> std::io::Result<()> {
                 let mut set: libc::sigset_t = std::mem::zeroed();
                 libc::sigemptyset(&mut set);
                 libc::sigaddset(&mut set, sig);
-                check(libc::sigprocmask(
+                Errno::result(libc::sigprocmask(
                     libc::SIG_BLOCK,
                     &set,
                     std::ptr::null_mut(),
                 ))?;
             }
             Setup::Dup { from, to } if from == to => {
-                check(libc::fcntl(from, libc::F_SETFD, 0))?;
+                Errno::result(libc::fcntl(from, libc::F_SETFD, 0))?;
             }
             Setup::Dup { from, to } => {
-                check(libc::dup2(from, to))?;
+                Errno::result(libc::dup2(from, to))?;
             }
             Setup::ControllingTerminal => {
-                check(libc::setsid())?;
-                check(libc::ioctl(0, libc::TIOCSCTTY, 0))?;
+                Errno::result(libc::setsid())?;
+                Errno::result(libc::ioctl(0, libc::TIOCSCTTY, 0))?;
+            }
+            Setup::Refuse { syscall, errno } => {
+                // Load the syscall number; if it is `syscall`, fail it with `errno`, else allow.
+                let op = |code, k| libc::sock_filter {
+                    code,
+                    jt: 0,
+                    jf: 0,
+                    k,
+                };
+                let jump = libc::sock_filter {
+                    code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+                    jt: 0,
+                    jf: 1,
+                    k: syscall as u32,
+                };
+                let mut program = [
+                    op((libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16, 0),
+                    jump,
+                    op(
+                        (libc::BPF_RET | libc::BPF_K) as u16,
+                        libc::SECCOMP_RET_ERRNO | errno as u32,
+                    ),
+                    op(
+                        (libc::BPF_RET | libc::BPF_K) as u16,
+                        libc::SECCOMP_RET_ALLOW,
+                    ),
+                ];
+                let filter = libc::sock_fprog {
+                    len: program.len() as u16,
+                    filter: program.as_mut_ptr(),
+                };
+                Errno::result(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))?;
+                Errno::result(libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &filter as *const libc::sock_fprog,
+                ))?;
             }
         }
     }
@@ -396,9 +364,8 @@ fn apply(step: Setup) -> std::io::Result<()> {
 
 /// A started run. Dropping it kills what is left of it, by pid, and reaps it.
 pub struct Proc {
-    child: Child,
+    tree: Tree,
     pid: i32,
-    reaped: bool,
     namespace: bool,
     sexton_pid: OnceCell<i32>,
     started: Instant,
@@ -420,8 +387,8 @@ impl Proc {
             return self.pid;
         }
         *self.sexton_pid.get_or_init(|| {
-            wait_for_some("unshare to start sexton", || {
-                child_named(self.pid, "sexton")
+            wait::for_some("unshare to start sexton", || {
+                procfs::child_named(self.pid, "sexton")
             })
         })
     }
@@ -429,13 +396,13 @@ impl Proc {
     /// The main child sexton started (the first of its children to appear).
     pub fn sexton_child(&self) -> i32 {
         let sexton = self.sexton_pid();
-        wait_for_some("sexton to start its child", || first_child(sexton))
+        wait::for_some("sexton to start its child", || procfs::first_child(sexton))
     }
 
     /// Sends `sig` to sexton (inside the namespace, if there is one).
     pub fn signal(&self, sig: i32) {
         assert!(
-            send(self.sexton_pid(), sig),
+            kit::send(self.sexton_pid(), sig),
             "cannot send signal {sig} to {}",
             self.what
         );
@@ -452,8 +419,7 @@ impl Proc {
 
     /// Whether it has exited (and then it is reaped: later calls of `wait` return at once).
     pub fn try_wait(&mut self) -> Option<Output> {
-        let status = self.child.try_wait().expect("waitpid")?;
-        self.reaped = true;
+        let status = self.tree.try_wait().expect("waitid")?;
         Some(self.output(status))
     }
 
@@ -479,16 +445,8 @@ impl Proc {
 
     /// Waits up to `timeout`; `None` if still running.
     pub fn wait_timeout(&mut self, timeout: Duration) -> Option<Output> {
-        let end = Instant::now() + timeout;
-        loop {
-            if let Some(output) = self.try_wait() {
-                return Some(output);
-            }
-            if Instant::now() >= end {
-                return None;
-            }
-            std::thread::sleep(POLL);
-        }
+        let status = self.tree.wait_timeout(timeout).expect("waitid")?;
+        Some(self.output(status))
     }
 
     fn output(&self, status: ExitStatus) -> Output {
@@ -502,30 +460,10 @@ impl Proc {
         }
     }
 
-    /// Kills the run and what it started, by pid, and reaps it.
+    /// Kills the run and what it started, by pid, and reaps it. In a namespace, killing
+    /// `unshare`'s child, PID 1, kills the whole namespace.
     pub fn kill(&mut self) {
-        if self.reaped {
-            return;
-        }
-        if !self.namespace {
-            // sexton's descendants would outlive it; kill them first, while sexton still reaps.
-            for _ in 0..3 {
-                for pid in descendants(self.pid) {
-                    send(pid, libc::SIGKILL);
-                }
-            }
-        }
-        // In a namespace, killing `unshare` kills its child (--kill-child), PID 1, and with it
-        // the whole namespace.
-        send(self.pid, libc::SIGKILL);
-        let _ = self.child.wait();
-        self.reaped = true;
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
+        self.tree.kill();
     }
 }
 
@@ -635,182 +573,28 @@ while :; do
 done
 "#;
 
-// -------------------------------------------------------------------------------- waiting --
+// ------------------------------------------------------------------------------- variants --
 
-/// Polls `cond` until it holds; fails the test after [`DEADLINE`].
-pub fn wait_until(what: &str, cond: impl FnMut() -> bool) {
-    assert!(
-        poll_until(DEADLINE, cond),
-        "timed out after {DEADLINE:?} waiting for {what}"
-    );
-}
+/// One test body, two tests: `both_modes!(fn name(pid1: bool) { ... })` defines `name` and
+/// the tests `name::as_pid1` (the body with `true`: sexton as PID 1 of a PID namespace) and
+/// `name::as_subreaper` (with `false`: sexton on the host, a child subreaper), so a failure
+/// in one mode does not hide the other. `cargo test name` runs both.
+#[macro_export]
+macro_rules! both_modes {
+    ($(#[$attr:meta])* fn $name:ident($pid1:ident: bool) $body:block) => {
+        $(#[$attr])*
+        fn $name($pid1: bool) $body
 
-/// Polls `found` until it gives a value, which it returns; fails the test at the deadline.
-pub fn wait_for_some<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
-    let mut value = None;
-    wait_until(what, || {
-        value = found();
-        value.is_some()
-    });
-    value.expect("the condition held")
-}
+        mod $name {
+            #[test]
+            fn as_pid1() {
+                super::$name(true)
+            }
 
-/// Polls `cond` until it holds (true) or `deadline` passes (false).
-pub fn poll_until(deadline: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + deadline;
-    loop {
-        if cond() {
-            return true;
+            #[test]
+            fn as_subreaper() {
+                super::$name(false)
+            }
         }
-        if Instant::now() >= end {
-            return false;
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-// ----------------------------------------------------------------------------------- /proc --
-
-/// The fields of /proc/PID/stat the tests use.
-#[derive(Clone, Debug)]
-pub struct Stat {
-    pub comm: String,
-    pub state: char,
-    pub ppid: i32,
-    pub pgrp: i32,
-}
-
-pub fn stat(pid: i32) -> Option<Stat> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let mut fields = text[close + 1..].split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let mut number = || fields.next()?.parse().ok();
-    Some(Stat {
-        comm: text[open + 1..close].to_owned(),
-        state,
-        ppid: number()?,
-        pgrp: number()?,
-    })
-}
-
-/// The state letter: R, S, D, T, Z...; `None` once the process is gone.
-pub fn state(pid: i32) -> Option<char> {
-    stat(pid).map(|s| s.state)
-}
-
-/// Exists and is not a zombie.
-pub fn is_alive(pid: i32) -> bool {
-    matches!(state(pid), Some(s) if s != 'Z' && s != 'X')
-}
-
-/// A field of /proc/PID/status, e.g. "SigBlk".
-pub fn status_field(pid: i32, name: &str) -> Option<String> {
-    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    text.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        (key == name).then(|| value.trim().to_owned())
-    })
-}
-
-/// A signal set of /proc/PID/status ("SigBlk", "SigIgn", "SigCgt", "SigPnd"); 0 if gone.
-pub fn signal_set(pid: i32, name: &str) -> u64 {
-    status_field(pid, name)
-        .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
-        .unwrap_or(0)
-}
-
-/// Whether `set` (as in /proc/PID/status) holds `sig`.
-pub fn has_signal(set: u64, sig: i32) -> bool {
-    set & (1 << (sig - 1)) != 0
-}
-
-pub fn cmdline(pid: i32) -> Vec<u8> {
-    fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()
-}
-
-/// Every process (zombies included) whose parent is `parent`, from the children lists of its
-/// threads: no scan of /proc, so tests can poll it in a tight loop.
-pub fn children(parent: i32) -> Vec<i32> {
-    let Ok(tasks) = fs::read_dir(format!("/proc/{parent}/task")) else {
-        return Vec::new();
     };
-    tasks
-        .filter_map(|task| fs::read_to_string(task.ok()?.path().join("children")).ok())
-        .flat_map(|list| {
-            list.split_whitespace()
-                .filter_map(|pid| pid.parse().ok())
-                .collect::<Vec<i32>>()
-        })
-        .collect()
-}
-
-/// The child of `parent` running `comm`, if there is one yet.
-pub fn child_named(parent: i32, comm: &str) -> Option<i32> {
-    children(parent)
-        .into_iter()
-        .find(|&pid| stat(pid).is_some_and(|s| s.comm == comm))
-}
-
-/// The oldest child of `parent` (the lowest pid), if there is one yet.
-pub fn first_child(parent: i32) -> Option<i32> {
-    children(parent).into_iter().min()
-}
-
-/// Whether `pid` blocks `sig`. sexton blocks every signal it forwards from its first step:
-/// as PID 1, a signal it had neither blocked nor caught would be dropped by the kernel.
-pub fn blocks(pid: i32, sig: i32) -> bool {
-    has_signal(signal_set(pid, "SigBlk"), sig)
-}
-
-/// Every process below `root` in the process tree.
-pub fn descendants(root: i32) -> Vec<i32> {
-    children(root)
-        .into_iter()
-        .flat_map(|child| std::iter::once(child).chain(descendants(child)))
-        .collect()
-}
-
-/// The zombies among the children of `parent`.
-pub fn zombie_children(parent: i32) -> Vec<i32> {
-    children(parent)
-        .into_iter()
-        .filter(|&pid| state(pid) == Some('Z'))
-        .collect()
-}
-
-/// kill(2) by pid; true if the signal was sent. Never a group, never -1.
-pub fn send(pid: i32, sig: i32) -> bool {
-    assert!(pid > 0, "tests signal single processes only, not {pid}");
-    // SAFETY: kill(2) takes plain integers.
-    unsafe { libc::kill(pid, sig) == 0 }
-}
-
-/// SIGRTMIN as the C library (and so dash) numbers it.
-pub fn sigrtmin() -> i32 {
-    libc::SIGRTMIN()
-}
-
-/// A pipe whose read end is already closed: writing to it fails with EPIPE (or SIGPIPE).
-pub fn broken_pipe() -> OwnedFd {
-    let (read, write) = pipe();
-    drop(read);
-    write
-}
-
-/// A close-on-exec pipe: (read end, write end).
-pub fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors, which we then own.
-    unsafe {
-        assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0, "pipe2");
-        use std::os::fd::FromRawFd;
-        (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
-    }
-}
-
-/// The raw descriptor of `fd`, for [`Run::pass_fd`].
-pub fn raw(fd: &impl AsRawFd) -> RawFd {
-    fd.as_raw_fd()
 }
