@@ -68,7 +68,7 @@ pub fn command(
         .as_ref()
         .map_or_else(environ::envp, Environment::envp);
     let restore = Restore::from(startup);
-    let stops = StopWatch::start()?;
+    let stops = StopWatch::start();
     let (report, reported) = exec_report_pipe()?;
     let report_fd = report.as_raw_fd();
     let child = fork_into(|| {
@@ -98,7 +98,13 @@ pub fn command(
     // The child holds its own copy of the write end until its exec closes it: with ours
     // closed, end of file means the exec succeeded.
     drop(report);
-    let failure = child.map(|pid| (pid, stops.wait_for_exec(pid, &reported)));
+    let failure = child.map(|pid| {
+        let failure = match &stops {
+            Some(stops) => stops.wait_for_exec(pid, &reported),
+            None => exec_error(&reported),
+        };
+        (pid, failure)
+    });
     drop(reported);
     drop(stops);
     match failure {
@@ -251,8 +257,10 @@ struct StopWatch {
 
 impl StopWatch {
     /// Blocks SIGCHLD (before the fork, so no stop goes unseen) and opens a signalfd for it.
-    /// Blocked, SIGCHLD is queued though its default action is to be discarded.
-    fn start() -> Result<StopWatch, Error> {
+    /// Blocked, SIGCHLD is queued though its default action is to be discarded. Without a
+    /// signalfd (a seccomp filter may refuse it) sexton waits for the exec alone, as it could
+    /// before: only a stop in that moment is left to whoever stopped the child.
+    fn start() -> Option<StopWatch> {
         let chld = Set::from_iter([Signal::CHLD]).to_sigset();
         let mut mask = Set::default().to_sigset();
         // SAFETY: both pointers are to initialised sigset_t values.
@@ -265,14 +273,12 @@ impl StopWatch {
             mask,
         };
         match Errno::result(fd) {
-            Ok(fd) => Ok(watch(fd)),
+            Ok(fd) => Some(watch(fd)),
             Err(errno) => {
                 // SAFETY: `mask` is the initialised mask saved above.
                 unsafe { libc::sigprocmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut()) };
-                Err(Error::Sys {
-                    call: "signalfd",
-                    errno,
-                })
+                log::debug!("cannot see the command stop before its exec: signalfd: {errno}");
+                None
             }
         }
     }
