@@ -13,12 +13,15 @@
 //! - The child gets sexton's environment, except that a `LISTEN_PID` naming sexton names the
 //!   child instead (`activation`), and a file the kernel cannot run (ENOEXEC: a script
 //!   without `#!`) runs through `/bin/sh`, as execvp runs it.
-//! - Nothing here waits for the child: `reap` owns every exit status.
+//! - Nothing here reaps the child: `reap` owns every exit status. Only a stop before the exec
+//!   is consumed here (`StopWatch`), undone, and done again once the command runs: sexton
+//!   waits for the exec before its reap loop starts, and would otherwise wait for ever.
 //! - When `command` returns the child has exec'd and sexton holds nothing of its own yet:
 //!   the exec-report pipe is closed. That is when `release` lets go of what sexton inherited.
 
 use std::borrow::Cow;
 use std::ffi::{CStr, CString, OsStr, OsString};
+use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
@@ -65,6 +68,7 @@ pub fn command(
         .as_ref()
         .map_or_else(environ::envp, Environment::envp);
     let restore = Restore::from(startup);
+    let stops = StopWatch::start();
     let (report, reported) = exec_report_pipe()?;
     let report_fd = report.as_raw_fd();
     let child = fork_into(|| {
@@ -94,8 +98,15 @@ pub fn command(
     // The child holds its own copy of the write end until its exec closes it: with ours
     // closed, end of file means the exec succeeded.
     drop(report);
-    let failure = child.map(|pid| (pid, exec_error(&reported)));
+    let failure = child.map(|pid| {
+        let failure = match &stops {
+            Some(stops) => stops.wait_for_exec(pid, &reported),
+            None => exec_error(&reported),
+        };
+        (pid, failure)
+    });
     drop(reported);
+    drop(stops);
     match failure {
         Ok((pid, None)) => {
             log::info!("started {:?} as pid {pid}", args[0]);
@@ -230,6 +241,142 @@ fn exec_report_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     })?;
     // SAFETY: pipe2 just returned these two descriptors, which nothing else owns.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[1]), OwnedFd::from_raw_fd(fds[0])) })
+}
+
+/// Sees the child stop before its exec. Between taking the terminal and the exec, the child is
+/// in the terminal's foreground group, so a Ctrl-Z typed then (or a `kill -STOP`) stops it
+/// there; it never execs, the exec-report pipe never closes, and sexton, waiting on the pipe
+/// before its reap loop (which handles stops) has started, would wait for ever, the terminal
+/// wedged. So while sexton waits for the exec it also takes SIGCHLD, blocked, through a
+/// signalfd: a stop before the exec is undone, and done again once the command runs, so the
+/// command gets the Ctrl-Z it was meant to have, and the reap loop its stop.
+struct StopWatch {
+    fd: OwnedFd,
+    /// sexton's mask before SIGCHLD was blocked, to go back to.
+    mask: sigset_t,
+}
+
+impl StopWatch {
+    /// Blocks SIGCHLD (before the fork, so no stop goes unseen) and opens a signalfd for it.
+    /// Blocked, SIGCHLD is queued though its default action is to be discarded. Without a
+    /// signalfd (a seccomp filter may refuse it) sexton waits for the exec alone, as it could
+    /// before: only a stop in that moment is left to whoever stopped the child.
+    fn start() -> Option<StopWatch> {
+        let chld = Set::from_iter([Signal::CHLD]).to_sigset();
+        let mut mask = Set::default().to_sigset();
+        // SAFETY: both pointers are to initialised sigset_t values.
+        unsafe { libc::sigprocmask(libc::SIG_BLOCK, &chld, &mut mask) };
+        // SAFETY: -1 asks for a new descriptor; `chld` is an initialised sigset_t.
+        let fd = unsafe { libc::signalfd(-1, &chld, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+        let watch = |fd| StopWatch {
+            // SAFETY: signalfd(2) just returned this descriptor, which nothing else owns.
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            mask,
+        };
+        match Errno::result(fd) {
+            Ok(fd) => Some(watch(fd)),
+            Err(errno) => {
+                // SAFETY: `mask` is the initialised mask saved above.
+                unsafe { libc::sigprocmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut()) };
+                log::debug!("cannot see the command stop before its exec: signalfd: {errno}");
+                None
+            }
+        }
+    }
+
+    /// Waits for `child`'s exec as [`exec_error`] does, continuing it whenever it stops
+    /// before the exec; once it has exec'd, stops it again with the last signal that did.
+    fn wait_for_exec(&self, child: Pid, reported: &OwnedFd) -> Option<Errno> {
+        let mut stopped_by = None;
+        while !self.readable_first(reported) {
+            if let Some(sig) = stopped_before_exec(child, reported) {
+                log::debug!(
+                    "pid {child} was stopped by {sig} before its exec; continuing it, to stop \
+                     it again once it has exec'd"
+                );
+                stopped_by = Some(sig);
+                forward::send(child.as_raw(), Signal::CONT);
+            }
+        }
+        let failure = exec_error(reported);
+        if let Some(sig) = stopped_by.filter(|_| failure.is_none()) {
+            log::debug!("stopping the command (pid {child}) with {sig} now that it has exec'd");
+            forward::send(child.as_raw(), sig);
+        }
+        failure
+    }
+
+    /// Sleeps until the exec report or a SIGCHLD comes; true for the report. Takes every
+    /// SIGCHLD queued.
+    fn readable_first(&self, reported: &OwnedFd) -> bool {
+        let mut fds = [reported.as_raw_fd(), self.fd.as_raw_fd()].map(|fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        });
+        // SAFETY: `fds` holds two initialised pollfd entries.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+            // EINTR; anything else (ENOMEM) leaves the report to `exec_error`'s blocking read.
+            return Errno::last() != Errno::EINTR;
+        }
+        if fds[0].revents != 0 {
+            return true;
+        }
+        let mut info = MaybeUninit::<libc::signalfd_siginfo>::uninit();
+        // SAFETY: `info` has room for the one record asked for; the descriptor is
+        // non-blocking, so this ends at EAGAIN.
+        while unsafe {
+            libc::read(
+                self.fd.as_raw_fd(),
+                info.as_mut_ptr().cast(),
+                size_of_val(&info),
+            )
+        } > 0
+        {}
+        false
+    }
+}
+
+impl Drop for StopWatch {
+    fn drop(&mut self) {
+        // SAFETY: `mask` is an initialised sigset_t. A SIGCHLD still queued is discarded
+        // when it is unblocked: its default action.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &self.mask, std::ptr::null_mut()) };
+    }
+}
+
+/// The signal that stopped `child` before its exec, if one did; the stop is consumed. A stop
+/// once the exec report is there (it closes as the exec happens) is the command's own, and
+/// stays for the reap loop: a stopped child's report cannot change while it is looked at.
+fn stopped_before_exec(child: Pid, reported: &OwnedFd) -> Option<Signal> {
+    let stopped = |flags| {
+        // SAFETY: an all-zero siginfo_t is a valid buffer for waitid(2) to fill.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: plain integers and a valid out-pointer; WNOHANG fills in si_pid 0 when
+        // nothing is to be reported, and WSTOPPED alone never reaps.
+        let found = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                child.as_raw().unsigned_abs(),
+                &mut info,
+                libc::WSTOPPED | libc::WNOHANG | flags,
+            ) == 0
+                && info.si_pid() == child.as_raw()
+        };
+        // SAFETY: waitid(2) filled in a child's stop, whose si_status is the signal.
+        found.then(|| unsafe { info.si_status() })
+    };
+    stopped(libc::WNOWAIT)?;
+    let mut report = libc::pollfd {
+        fd: reported.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one initialised pollfd; a zero timeout only looks.
+    if unsafe { libc::poll(&mut report, 1, 0) } != 0 {
+        return None;
+    }
+    Signal::new(stopped(0)?)
 }
 
 /// Waits for the exec: end of file means it succeeded, four bytes are its errno. A failing

@@ -104,6 +104,24 @@ impl Pty {
         );
     }
 
+    /// Types `line` to bash until the output it gives before its next prompt holds `needle`.
+    /// bash hears of a job's change when the kernel tells it (SIGCHLD), which may come only
+    /// after it has answered: so a person at the terminal presses Enter again.
+    fn ask_until(&mut self, line: &str, needle: &str) {
+        let shown = kit::wait::poll(kit::DEADLINE, || {
+            let from = self.from;
+            self.write(format!("{line}\n").as_bytes());
+            self.read_until(PROMPT);
+            let answer = &self.seen[from..self.from];
+            answer.windows(needle.len()).any(|w| w == needle.as_bytes())
+        });
+        assert!(
+            shown,
+            "bash never answered {line:?} with {needle:?}; the terminal showed {:?}",
+            String::from_utf8_lossy(&self.seen)
+        );
+    }
+
     /// The terminal's foreground process group.
     fn foreground(&self) -> i32 {
         nix::unistd::tcgetpgrp(&self.master).map_or(0, |pgrp| pgrp.as_raw())
@@ -246,6 +264,9 @@ fn a_background_sexton_leaves_the_terminal_alone() {
     run.wait().assert_code(0);
 }
 
+/// bash's prompt in [`interactive_bash`].
+const PROMPT: &str = "$ ";
+
 /// An interactive bash on the terminal, as a terminal emulator starts one: a session leader
 /// with job control. Without line editing, so what the test types is read line by line; in
 /// POSIX mode, so it names the signal that stopped a job: `Stopped(SIGTSTP)`.
@@ -259,11 +280,11 @@ fn interactive_bash(dir: &TempDir) -> (Pty, Proc) {
             "--posix",
             "-i",
         ])
-        .env("PS1", "$ ")
+        .env("PS1", PROMPT)
         .env("SEXTON", SEXTON)
         .dir(dir),
     );
-    pty.read_until("$ ");
+    pty.read_until(PROMPT);
     (pty, run)
 }
 
@@ -356,11 +377,16 @@ fn a_job_started_with_ampersand_reads_the_terminal_after_fg() {
     let line = r#""$SEXTON" -- sh -c 'read x; echo "got:$x"' &"#;
     let (sexton, child) = type_sexton(&mut pty, &bash, line);
     // COMMAND reads in the background and stops: so does its job, as COMMAND alone would.
+    // The job has stopped once every thread of sexton has: /proc/PID/stat is the main
+    // thread's, which stops first, and the kernel tells bash only when the last one has.
     kit::wait::until("sexton to stop with COMMAND", || {
-        kit::procfs::state(sexton) == Some('T')
+        let threads = kit::procfs::tasks(sexton);
+        !threads.is_empty()
+            && threads
+                .iter()
+                .all(|&thread| kit::procfs::state(thread) == Some('T'))
     });
-    pty.write(b"jobs\n");
-    pty.read_until("Stopped(SIGTTIN)");
+    pty.ask_until("jobs", "Stopped(SIGTTIN)");
     pty.write(b"fg\n");
     pty.wait_for_foreground(child);
     pty.answer("hello");
