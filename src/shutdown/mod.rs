@@ -82,6 +82,9 @@ impl Scope {
 /// exited, and reaps it all. Returns as soon as nothing is left, and at the latest
 /// [`LAST_SECOND`] after the grace period.
 pub fn leftovers(scope: Scope, grace: Duration, group: Pid, reaper: Reaper) -> Result<(), Error> {
+    if nothing_left(scope, reaper)? {
+        return Ok(());
+    }
     let kill_at = Instant::now() + grace;
     let give_up = kill_at + LAST_SECOND;
     let mut shutdown = Shutdown::new(scope, group, grace);
@@ -104,6 +107,20 @@ pub fn leftovers(scope: Scope, grace: Duration, group: Pid, reaper: Reaper) -> R
         }
         wait_any(&watch.pidfds, timeout);
     }
+}
+
+/// Whether nothing can be left, known without /proc, so that the common exit costs a
+/// waitpid and a kill rather than a proof of /proc and a read of the whole process table.
+/// Orphans are reparented to sexton, a subreaper: with no child it has no descendant. As
+/// PID 1, kill(-1, 0) finds nothing only when sexton is alone in its namespace.
+fn nothing_left(scope: Scope, reaper: Reaper) -> Result<bool, Error> {
+    if reaper.has_children()? {
+        return Ok(false);
+    }
+    Ok(match scope {
+        Scope::Descendants => true,
+        Scope::Namespace => reach_namespace(None) == Err(Errno::ESRCH),
+    })
 }
 
 /// One shutdown, from COMMAND's exit to sexton's.
