@@ -199,8 +199,12 @@ impl Shutdown {
                         check: false,
                     })
                     .collect();
-                // What /proc does not show (none proven, `hidepid`), kill(-1, 0) still finds.
-                let unseen = found.is_empty() && reach_namespace(None).is_ok();
+                // What /proc does not show (none proven, `hidepid`), kill(-1, 0) still finds;
+                // but in the initial PID namespace the kernel's threads always answer it, so
+                // there a proven /proc is trusted (without one sexton cannot tell).
+                let unseen = found.is_empty()
+                    && !procfs.is_some_and(Procfs::initial_namespace)
+                    && reach_namespace(None).is_ok();
                 Left {
                     others: !found.is_empty() || unseen,
                     complete: !unseen,
