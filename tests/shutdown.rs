@@ -527,3 +527,82 @@ fn a_leftover_killed_in_the_shutdown_is_reported_in_words() {
         "{out}"
     );
 }
+
+both_modes!(
+    fn a_process_started_in_the_grace_period_gets_term_too(pid1: bool) {
+        // The leftover's own shutdown starts a helper and exits: the helper, new in the grace
+        // period, must get SIGTERM then, not SIGKILL 30 s later. (It starts with SIGTERM's
+        // default action: a copy of the shell with the trap would take the one SIGTERM and
+        // then exec the helper.)
+        let obeys_with_a_helper = r#"
+            trap 'trap - TERM; sh -c "$HELPER" & exit 0' TERM
+            echo $$ > "$D/left"
+            while [ -d "$D" ]; do sleep 0.05 & wait $!; done
+        "#;
+        let helper = r#"while [ -d "$D" ]; do sleep 0.05 & wait $!; done"#;
+        let dir = TempDir::new();
+        let out = sexton(["-t", "30", "sh", "-c", MAIN])
+            .env("LEFT", obeys_with_a_helper)
+            .env("HELPER", helper)
+            .dir(&dir)
+            .as_pid1(pid1)
+            .deadline(Duration::from_secs(60))
+            .run();
+        out.assert_code(9).assert_sexton_quiet();
+        let took = shutdown_time(&dir, &out);
+        assert!(
+            took < 10.0,
+            "shutdown took {took:.3} s of a 30 s grace period"
+        );
+    }
+);
+
+#[test]
+fn without_proc_an_emptied_process_group_is_never_signalled_again() {
+    // Without /proc sexton signals COMMAND's process group. Once the group is empty its id
+    // can go to an unrelated group, which the SIGKILL at the end of the grace period must
+    // spare. The pid is handed out again through ns_last_pid.
+    if !kit::ns::is_root() {
+        eprintln!("skipped: needs root to set ns_last_pid");
+        return;
+    }
+    let main = r#"
+        echo $$ > "$D/group"
+        sleep 1000 & echo $! > "$D/member"
+        setsid sh -c 'trap "" TERM; echo $$ > "$D/escaped"; exec sleep 1000' &
+        while [ ! -s "$D/escaped" ]; do sleep 0.01; done
+        exit 3
+    "#;
+    let script = r#"
+        unshare --mount sh -c 'mount -t tmpfs none /proc && exec "$SEXTON" -vv -t 3 -- sh -c "$MAIN"' 2> "$D/err" &
+        s=$!
+        until [ -s "$D/member" ] && [ -s "$D/escaped" ]; do sleep 0.01; done
+        read -r g < "$D/group"; read -r m < "$D/member"
+        # The member dies of SIGTERM and sexton reaps it; give sexton up to a second to notice.
+        while [ -e /proc/$m ]; do sleep 0.01; done
+        n=0; until grep -q "group $g is empty" "$D/err" || [ $n -gt 100 ]; do sleep 0.01; n=$((n+1)); done
+        echo $((g - 1)) > /proc/sys/kernel/ns_last_pid
+        setsid sleep 300 & u=$!
+        [ "$u" = "$g" ] && echo reused
+        wait $s; echo "code=$?"
+        read -r pid comm state rest < /proc/$u/stat && echo "unrelated=$state"
+        read -r e < "$D/escaped"; kill -9 $e $u 2>/dev/null; exit 0
+    "#;
+    let dir = TempDir::new();
+    let out = script_running_sexton(script, main, &dir)
+        .in_pid_namespace()
+        .deadline(Duration::from_secs(20))
+        .run();
+    out.assert_code(0);
+    let text = out.stdout();
+    assert!(
+        text.contains("reused\n"),
+        "the group's id was not reused:\n{out}"
+    );
+    assert!(text.contains("code=3\n"), "{out}");
+    assert!(
+        text.contains("unrelated=S"),
+        "the unrelated group was signalled:\n{out}\n--- sexton:\n{}",
+        dir.read("err")
+    );
+}
