@@ -386,11 +386,7 @@ fn without_a_usable_proc_sexton_ends_and_says_what_it_left() {
     // COMMAND's status one second after the grace period, not never.
     let main = format!(r#"sleep 1000 & echo $! > "$D/left"; {ESCAPED_THEN_EXIT_3}"#);
     let dir = TempDir::new();
-    let mut unshare = vec!["unshare", "--mount"];
-    if !kit::ns::is_root() {
-        unshare.extend(["--user", "--map-root-user"]);
-    }
-    let out = util::direct(unshare)
+    let out = util::direct(kit::ns::unshare_argv_with(&["--mount"]))
         .args([
             "sh",
             "-c",
