@@ -6,7 +6,7 @@ pub mod util;
 use std::os::unix::process::ExitStatusExt;
 
 use kit::libc::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
-use util::{NO_ZOMBIES_LEFT, sexton};
+use util::{NO_ZOMBIES_LEFT, ORPHAN, sexton};
 
 #[test]
 fn pause_exits_0_on_term_int_and_hup_as_pid_1() {
@@ -85,41 +85,37 @@ fn pause_set_false_in_the_environment_is_off() {
 
 #[test]
 fn pause_reaps_orphans_of_its_namespace() {
-    let mut pause = sexton(["--pause"]).in_pid_namespace().spawn();
+    // -w: sexton names each orphan it reaps.
+    let mut pause = sexton(["--pause", "-w"]).in_pid_namespace().spawn();
     let host_pid = pause.sexton_pid();
     // Processes entered into the namespace are children of nsenter, but their orphans are
-    // reparented to the namespace's PID 1: sexton.
+    // reparented to the namespace's PID 1, sexton: ORPHAN exits only once it has been.
     let script = format!(
         r#"i=0
         while [ $i -lt 50 ]; do ( sleep 0.1 & ); ( : & ); i=$((i+1)); done
-        o=$( sh -c 'while read -r _ _ _ pp _ < /proc/$$/stat && read -r c < /proc/$pp/comm &&
-                          [ "$c" != sexton ]; do sleep 0.01; done
-                    until [ -e "$D/read" ]; do sleep 0.01; done' > /dev/null 2>&1 & echo $! )
-        read -r pid comm state ppid rest < /proc/$o/stat
-        echo "orphan=$o ppid=$ppid"
-        touch "$D/read"
-        # The orphan exits only once reparented to sexton. Exited and reaped, it disappears;
-        # unreaped, it stays a zombie.
-        n=0
-        while [ -e /proc/$o ]; do
-            n=$((n+1))
-            [ $n -gt 200 ] && {{ echo "orphan $o was not reaped" >&2; exit 1; }}
-            sleep 0.05
-        done
-        {NO_ZOMBIES_LEFT}"#
+        {ORPHAN}"#
     );
     let dir = kit::TempDir::new();
-    let out = util::direct(kit::ns::nsenter_argv(host_pid))
-        .args(["--", "sh", "-c", &script])
-        .dir(&dir)
-        .run();
-    out.assert_code(0);
-    assert!(
-        out.stdout().contains("ppid=1"),
-        "the orphan was not reparented to PID 1:\n{out}"
-    );
+    let enter = |script: &str| {
+        util::direct(kit::ns::nsenter_argv(host_pid))
+            .args(["--", "sh", "-c", script])
+            .dir(&dir)
+            .run()
+    };
+    enter(&script).assert_code(0);
+    let orphan = dir.wait_for_pid("orphan");
+    let reaped = format!("reaped pid {orphan},");
+    kit::wait::until("sexton to reap the 101 orphans", || {
+        let stderr = pause.stderr();
+        stderr.contains(&reaped) && stderr.matches("reaped pid ").count() == 101
+    });
+    enter(NO_ZOMBIES_LEFT).assert_code(0);
     pause.signal(kit::libc::SIGTERM);
-    pause.wait().assert_code(0).assert_quiet();
+    let out = pause.wait();
+    out.assert_code(0);
+    for line in out.stderr.lines() {
+        assert!(line.starts_with("sexton: warn: reaped pid "), "{out}");
+    }
 }
 
 #[test]

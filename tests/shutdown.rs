@@ -70,6 +70,17 @@ fn assert_kill_warning(out: &Output) {
     );
 }
 
+/// A run of [`MAIN`] with a grace period of 30 s exited 9 with no line from sexton, well
+/// before the grace period was over.
+fn assert_ended_quietly_within_the_grace_period(dir: &TempDir, out: &Output) {
+    out.assert_code(9).assert_sexton_quiet();
+    let took = shutdown_time(dir, out);
+    assert!(
+        took < 10.0,
+        "shutdown took {took:.3} s of a 30 s grace period"
+    );
+}
+
 /// `sh -c SCRIPT`, where the script runs "$SEXTON" on COMMAND "$MAIN" beside processes of its
 /// own.
 fn script_running_sexton(script: &str, main: &str, dir: &TempDir) -> util::Run {
@@ -145,13 +156,8 @@ fn a_leftover_ignoring_term_is_killed_after_the_grace_period_as_pid_1() {
 both_modes!(
     fn an_obeying_leftover_does_not_cost_the_grace_period(pid1: bool) {
         let (dir, out) = run_with_leftover(&["--grace", "30"], OBEYS, pid1);
-        out.assert_code(9).assert_sexton_quiet();
+        assert_ended_quietly_within_the_grace_period(&dir, &out);
         assert_eq!(dir.read("log"), "term\n");
-        let took = shutdown_time(&dir, &out);
-        assert!(
-            took < 10.0,
-            "shutdown took {took:.3} s of a 30 s grace period"
-        );
     }
 );
 
@@ -386,11 +392,7 @@ fn without_a_usable_proc_sexton_ends_and_says_what_it_left() {
     // COMMAND's status one second after the grace period, not never.
     let main = format!(r#"sleep 1000 & echo $! > "$D/left"; {ESCAPED_THEN_EXIT_3}"#);
     let dir = TempDir::new();
-    let mut unshare = vec!["unshare", "--mount"];
-    if !kit::ns::is_root() {
-        unshare.extend(["--user", "--map-root-user"]);
-    }
-    let out = util::direct(unshare)
+    let out = util::direct(kit::ns::unshare_argv_with(&["--mount"]))
         .args([
             "sh",
             "-c",
@@ -525,5 +527,72 @@ fn a_leftover_killed_in_the_shutdown_is_reported_in_words() {
     assert!(
         out.stderr.contains(", which was killed by SIGKILL\n"),
         "{out}"
+    );
+}
+
+both_modes!(
+    fn a_process_started_in_the_grace_period_gets_term_too(pid1: bool) {
+        // The leftover's own shutdown starts a helper and exits: the helper, new in the grace
+        // period, must get SIGTERM then, not SIGKILL 30 s later. (It starts with SIGTERM's
+        // default action: a copy of the shell with the trap would take the one SIGTERM and
+        // then exec the helper.)
+        let obeys_with_a_helper = r#"
+            helper='while [ -d "$D" ]; do sleep 0.05 & wait $!; done'
+            trap 'trap - TERM; sh -c "$helper" & exit 0' TERM
+            echo $$ > "$D/left"
+            while [ -d "$D" ]; do sleep 0.05 & wait $!; done
+        "#;
+        let (dir, out) = run_with_leftover(&["-t", "30"], obeys_with_a_helper, pid1);
+        assert_ended_quietly_within_the_grace_period(&dir, &out);
+    }
+);
+
+#[test]
+fn without_proc_an_emptied_process_group_is_never_signalled_again() {
+    // Without /proc sexton signals COMMAND's process group. Once the group is empty its id
+    // can go to an unrelated group, which the SIGKILL at the end of the grace period must
+    // spare. The pid is handed out again through ns_last_pid.
+    if !kit::ns::is_root() {
+        eprintln!("skipped: needs root to set ns_last_pid");
+        return;
+    }
+    let main = r#"
+        echo $$ > "$D/group"
+        sleep 1000 & echo $! > "$D/member"
+        setsid sh -c 'trap "" TERM; echo $$ > "$D/escaped"; exec sleep 1000' &
+        while [ ! -s "$D/escaped" ]; do sleep 0.01; done
+        exit 3
+    "#;
+    let script = r#"
+        unshare --mount sh -c 'mount -t tmpfs none /proc && exec "$SEXTON" -vv -t 3 -- sh -c "$MAIN"' 2> "$D/err" &
+        s=$!
+        until [ -s "$D/member" ] && [ -s "$D/escaped" ]; do sleep 0.01; done
+        read -r g < "$D/group"; read -r m < "$D/member"
+        # The member dies of SIGTERM and sexton reaps it; give sexton up to a second to notice.
+        while [ -e /proc/$m ]; do sleep 0.01; done
+        n=0; until grep -q "group $g is empty" "$D/err" || [ $n -gt 100 ]; do sleep 0.01; n=$((n+1)); done
+        echo $((g - 1)) > /proc/sys/kernel/ns_last_pid
+        setsid sleep 300 & u=$!
+        [ "$u" = "$g" ] && echo reused
+        wait $s; echo "code=$?"
+        read -r pid comm state rest < /proc/$u/stat && echo "unrelated=$state"
+        read -r e < "$D/escaped"; kill -9 $e $u 2>/dev/null; exit 0
+    "#;
+    let dir = TempDir::new();
+    let out = script_running_sexton(script, main, &dir)
+        .in_pid_namespace()
+        .deadline(Duration::from_secs(20))
+        .run();
+    out.assert_code(0);
+    let text = out.stdout();
+    assert!(
+        text.contains("reused\n"),
+        "the group's id was not reused:\n{out}"
+    );
+    assert!(text.contains("code=3\n"), "{out}");
+    assert!(
+        text.contains("unrelated=S"),
+        "the unrelated group was signalled:\n{out}\n--- sexton:\n{}",
+        dir.read("err")
     );
 }

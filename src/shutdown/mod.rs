@@ -17,10 +17,23 @@
 //!   `kill(2)`. sexton's own children need no check: only sexton reaps them, so their pids
 //!   cannot change hands while it looks. As PID 1 nothing needs one: every pid it can reach is
 //!   in its namespace.
-//! - Passes. The first pass sends SIGTERM to everything found, once; during the grace period
-//!   sexton only watches (a leftover's own shutdown may start helpers); after it every pass
-//!   sends SIGKILL to all that is left, and passes repeat until nothing is, so a process that
-//!   keeps forking cannot escape one scan.
+//! - Nothing left. With no child (as a subreaper: orphans come to sexton, so no child means
+//!   no descendant) or, as PID 1, when kill(-1, 0) finds nothing, sexton returns before it
+//!   proves /proc or reads it: the common exit costs a waitpid and at most a kill.
+//! - Passes. The first pass sends SIGTERM to everything found; during the grace period each
+//!   later pass sends SIGTERM to what it finds that has not had it (a helper started by a
+//!   leftover's own shutdown, the next link of a fork chain), never twice to one process;
+//!   after it every pass sends SIGKILL to all that is left, and passes repeat until nothing
+//!   is, so a process that keeps forking cannot escape one scan. Without /proc (only
+//!   `kill(-1, …)` or COMMAND's group) SIGTERM goes out once: nothing tells what is new.
+//! - COMMAND's process group, signalled only without /proc, is looked at on every pass; once
+//!   it is empty its id can go to an unrelated group, so sexton never signals it again.
+//! - Kernel threads (a machine's init, in the initial PID namespace) are no leftovers: they
+//!   are skipped in /proc, and because they answer kill(-1, 0) there, a proven /proc is what
+//!   tells that nothing is left (without one, sexton cannot tell, and waits to the end).
+//! - Reporting. What could not be done is kept only for a signal that was not sent at all (a
+//!   refused pidfd that kill(2) made good is no trouble), tied to the pid it was for, so the
+//!   line that names what is left gives its real cause.
 //! - Waiting. Between passes sexton sleeps in poll(2) on the pidfds of what is left, woken by
 //!   an exit or a deadline. Only while something is left that no pidfd watches (no proof of
 //!   /proc, no pidfds) does it look again every 10 ms.
@@ -82,6 +95,9 @@ impl Scope {
 /// exited, and reaps it all. Returns as soon as nothing is left, and at the latest
 /// [`LAST_SECOND`] after the grace period.
 pub fn leftovers(scope: Scope, grace: Duration, group: Pid, reaper: Reaper) -> Result<(), Error> {
+    if nothing_left(scope, reaper)? {
+        return Ok(());
+    }
     let kill_at = Instant::now() + grace;
     let give_up = kill_at + LAST_SECOND;
     let mut shutdown = Shutdown::new(scope, group, grace);
@@ -106,6 +122,20 @@ pub fn leftovers(scope: Scope, grace: Duration, group: Pid, reaper: Reaper) -> R
     }
 }
 
+/// Whether nothing can be left, known without /proc, so that the common exit costs a
+/// waitpid and a kill rather than a proof of /proc and a read of the whole process table.
+/// Orphans are reparented to sexton, a subreaper: with no child it has no descendant. As
+/// PID 1, kill(-1, 0) finds nothing only when sexton is alone in its namespace.
+fn nothing_left(scope: Scope, reaper: Reaper) -> Result<bool, Error> {
+    if reaper.has_children()? {
+        return Ok(false);
+    }
+    Ok(match scope {
+        Scope::Descendants => true,
+        Scope::Namespace => reach_namespace(None) == Err(Errno::ESRCH),
+    })
+}
+
 /// One shutdown, from COMMAND's exit to sexton's.
 struct Shutdown {
     scope: Scope,
@@ -115,11 +145,21 @@ struct Shutdown {
     /// The proof that /proc is sexton's own, or why there is none.
     procfs: Result<Procfs, &'static str>,
     /// Whether the first pass, which sends SIGTERM to everything, is done.
-    termed: bool,
-    /// Whether SIGKILL has been sent, and said so.
+    started: bool,
+    /// The pids found that have had SIGTERM, so that each gets it once. A pid that a look no
+    /// longer finds drops out: whoever has it next is a new process.
+    termed: Vec<c_int>,
+    /// COMMAND's process group was found empty: from then on its id may be another group's.
+    group_gone: bool,
+    /// Whether SIGTERM and SIGKILL have been sent, and said so.
+    sent_term: bool,
     sent_kill: bool,
-    /// The first thing that could not be done, for the one line that reports it.
-    trouble: Option<String>,
+    /// Why the last signal to a pid was not sent, for each pid it was not sent to.
+    refused: Refusals,
+    /// Why the last signal to what is reached without pids was not sent.
+    refused_broadcast: Option<String>,
+    /// Whether sexton has said that it fell back to kill(2).
+    fell_back: bool,
 }
 
 /// What a look found.
@@ -161,9 +201,14 @@ impl Shutdown {
             grace,
             me,
             procfs,
-            termed: false,
+            started: false,
+            termed: Vec::new(),
+            group_gone: false,
+            sent_term: false,
             sent_kill: false,
-            trouble: None,
+            refused: Refusals::default(),
+            refused_broadcast: None,
+            fell_back: false,
         }
     }
 
@@ -182,8 +227,12 @@ impl Shutdown {
                         check: false,
                     })
                     .collect();
-                // What /proc does not show (none proven, `hidepid`), kill(-1, 0) still finds.
-                let unseen = found.is_empty() && reach_namespace(None).is_ok();
+                // What /proc does not show (none proven, `hidepid`), kill(-1, 0) still finds;
+                // but in the initial PID namespace the kernel's threads always answer it, so
+                // there a proven /proc is trusted (without one sexton cannot tell).
+                let unseen = found.is_empty()
+                    && !procfs.is_some_and(Procfs::initial_namespace)
+                    && reach_namespace(None).is_ok();
                 Left {
                     others: !found.is_empty() || unseen,
                     complete: !unseen,
@@ -226,19 +275,25 @@ impl Shutdown {
         }
     }
 
-    /// Signals what is left: SIGTERM (and SIGCONT) to everything on the first pass, nothing
-    /// more during the grace period (a leftover's own shutdown may start helpers, which are
-    /// its business), SIGKILL to everything on every pass after it.
+    /// Signals what is left: SIGTERM (and SIGCONT) to everything on the first pass, during the
+    /// grace period SIGTERM to each process found that has not had it (one started by a
+    /// leftover's own shutdown, or by a fork chain), and SIGKILL to everything on every pass
+    /// after it.
     fn pass(&mut self, left: &Left, killing: bool) -> Watch {
-        let sig = match (killing, self.termed) {
-            (true, _) => Some(Signal::KILL),
-            (false, false) => Some(Signal::TERM),
-            (false, true) => None,
+        self.termed
+            .retain(|&pid| left.found.iter().any(|f| f.pid == pid));
+        if self.reaches_group() && kill(-self.group.as_raw(), None) == Err(Errno::ESRCH) {
+            self.forget_group();
+        }
+        let sig = if killing { Signal::KILL } else { Signal::TERM };
+        // The namespace as PID 1, COMMAND's group without /proc: reached without pids, and
+        // without them nothing tells a process new in the grace period from one termed.
+        let reached = if killing || !self.started {
+            self.broadcast(sig)
+        } else {
+            None
         };
-        self.termed = true;
-        // The namespace as PID 1, COMMAND's group without /proc: reached without pids.
-        let reached = sig.and_then(|sig| self.broadcast(sig));
-        let send = sig.filter(|_| reached.is_none());
+        self.started = true;
         let mut watch = Watch {
             pidfds: Vec::new(),
             blind: !left.complete,
@@ -250,18 +305,23 @@ impl Shutdown {
             match &pidfd {
                 Err(Errno::ESRCH) => continue,
                 Err(errno) => {
-                    self.note(format!("pidfd_open failed ({errno})"));
+                    self.fall_back(format!("pidfd_open failed ({errno})"));
                     watch.blind = true;
                 }
                 Ok(_) if !self.ours(found, &tree) => continue,
                 Ok(_) => {}
             }
-            if let Some(sig) = send {
-                if self.signal(found, pidfd.as_ref().ok(), sig, &tree) {
-                    count += 1;
-                    if sig == Signal::TERM {
-                        self.signal(found, pidfd.as_ref().ok(), Signal::CONT, &tree);
-                    }
+            let new = !self.termed.contains(&found.pid);
+            if !killing && new {
+                self.termed.push(found.pid);
+            }
+            if reached.is_none()
+                && (killing || new)
+                && self.signal(found, pidfd.as_ref().ok(), sig, &tree)
+            {
+                count += 1;
+                if sig == Signal::TERM {
+                    self.signal(found, pidfd.as_ref().ok(), Signal::CONT, &tree);
                 }
             }
             if let Ok(pidfd) = pidfd {
@@ -273,21 +333,37 @@ impl Shutdown {
             None if count > 0 => Some(leftovers_counted(count)),
             None => None,
         };
-        if let (Some(sig), Some(what)) = (sig, what) {
+        if let Some(what) = what {
             self.log_sent(sig, &what);
         }
         watch
     }
 
+    /// Whether COMMAND's process group is what sexton signals, as it does without /proc, and
+    /// may still be.
+    fn reaches_group(&self) -> bool {
+        self.scope == Scope::Descendants && self.procfs.is_err() && !self.group_gone
+    }
+
+    /// Once COMMAND's process group is empty its id can go to an unrelated group: it is never
+    /// signalled again.
+    fn forget_group(&mut self) {
+        self.group_gone = true;
+        log::debug!("COMMAND's process group {} is empty", self.group);
+    }
+
     /// Sends `sig` (and SIGCONT after SIGTERM) to what is reached without pids; returns what
     /// that was, if the kernel signalled anything.
     fn broadcast(&mut self, sig: Signal) -> Option<&'static str> {
-        let (what, target) = match (self.scope, &self.procfs) {
-            (Scope::Namespace, _) => ("every process in the PID namespace", None),
-            (Scope::Descendants, Err(_)) => ("COMMAND's process group", Some(-self.group.as_raw())),
-            (Scope::Descendants, Ok(_)) => return None,
+        let (what, target) = match self.scope {
+            Scope::Namespace => ("every process in the PID namespace", None),
+            Scope::Descendants if self.reaches_group() => {
+                ("COMMAND's process group", Some(-self.group.as_raw()))
+            }
+            Scope::Descendants => return None,
         };
         let reach = |sig| target.map_or_else(|| reach_namespace(sig), |group| kill(group, sig));
+        self.refused_broadcast = None;
         match reach(Some(sig)) {
             Ok(()) => {
                 if sig == Signal::TERM {
@@ -295,9 +371,16 @@ impl Shutdown {
                 }
                 Some(what)
             }
-            Err(Errno::ESRCH) => None,
+            Err(Errno::ESRCH) => {
+                if target.is_some() {
+                    self.forget_group();
+                }
+                None
+            }
             Err(errno) => {
-                self.note(format!("cannot send {sig} to {what} ({errno})"));
+                let why = format!("cannot send {sig} to {what} ({errno})");
+                log::debug!("{why}");
+                self.refused_broadcast = Some(why);
                 None
             }
         }
@@ -318,44 +401,59 @@ impl Shutdown {
             .is_some_and(|entry| entry.parent == self.me || tree.contains(&entry.parent))
     }
 
-    /// Sends `sig` to `found` through its pidfd, or when there is none or the kernel refuses
-    /// it, with kill(2) after checking again that the pid is still ours. Returns whether the
-    /// signal was sent.
+    /// Sends `sig` to `found` (see [`Shutdown::send`]), and keeps why if it was not sent.
+    /// Returns whether it was sent.
     fn signal(&mut self, found: Found, pidfd: Option<&Pidfd>, sig: Signal, tree: &[c_int]) -> bool {
+        let sent = self.send(found, pidfd, sig, tree);
+        self.refused.record(found.pid, sent)
+    }
+
+    /// Sends `sig` to `found` through its pidfd, or when there is none or the kernel refuses
+    /// it, with kill(2) after checking again that the pid is still ours. Ok(whether it was
+    /// sent: not to a process gone or no longer ours), or why it could not be.
+    fn send(
+        &mut self,
+        found: Found,
+        pidfd: Option<&Pidfd>,
+        sig: Signal,
+        tree: &[c_int],
+    ) -> Result<bool, String> {
         if let Some(pidfd) = pidfd {
             match pidfd.send(sig) {
-                Ok(()) => return true,
-                Err(Errno::ESRCH) => return false,
-                Err(errno) => self.note(format!("pidfd_send_signal failed ({errno})")),
+                Ok(()) => return Ok(true),
+                Err(Errno::ESRCH) => return Ok(false),
+                Err(errno) => self.fall_back(format!("pidfd_send_signal failed ({errno})")),
             }
         }
         if !self.ours(found, tree) {
-            return false;
+            return Ok(false);
         }
         match kill(found.pid, Some(sig)) {
-            Ok(()) => true,
-            Err(Errno::ESRCH) => false,
-            Err(errno) => {
-                self.note(format!("cannot send {sig} to pid {} ({errno})", found.pid));
-                false
-            }
+            Ok(()) => Ok(true),
+            Err(Errno::ESRCH) => Ok(false),
+            Err(errno) => Err(format!("cannot send {sig} to pid {} ({errno})", found.pid)),
         }
     }
 
-    /// Keeps the first thing that could not be done, to report it if anything is left.
-    fn note(&mut self, trouble: String) {
-        if self.trouble.is_none() {
-            log::debug!("{trouble}");
-            self.trouble = Some(trouble);
+    /// Says once, at debug level, that pidfds cannot be used and why: no trouble, as kill(2)
+    /// after the same check does their work.
+    fn fall_back(&mut self, why: String) {
+        if !self.fell_back {
+            self.fell_back = true;
+            log::debug!("{why}; signalling with kill(2) after checking the parent again");
         }
     }
 
-    /// Says what was sent: SIGTERM at info level, the first SIGKILL after a grace period as a
-    /// warning (a leftover did not obey SIGTERM); later passes only at debug level.
+    /// Says what was sent: the first SIGTERM at info level, the first SIGKILL after a grace
+    /// period as a warning (a leftover did not obey SIGTERM); later passes only at debug level.
     fn log_sent(&mut self, sig: Signal, what: &str) {
         let grace = self.grace;
         if sig == Signal::TERM {
-            log::info!("sent SIGTERM to {what}; SIGKILL in {grace:?}");
+            if self.sent_term {
+                log::debug!("sent SIGTERM to {what} new in the grace period");
+            } else {
+                log::info!("sent SIGTERM to {what}; SIGKILL in {grace:?}");
+            }
         } else if self.sent_kill {
             log::debug!("sent SIGKILL again to {what}");
         } else if grace.is_zero() {
@@ -363,6 +461,7 @@ impl Shutdown {
         } else {
             log::warn!("grace period of {grace:?} is over; sent SIGKILL to {what}");
         }
+        self.sent_term |= sig == Signal::TERM;
         self.sent_kill |= sig == Signal::KILL;
     }
 
@@ -370,18 +469,9 @@ impl Shutdown {
     fn give_up(&self, left: &Left) {
         let when = format!("{LAST_SECOND:?} after the grace period of {:?}", self.grace);
         if left.found.is_empty() {
-            let (what, hint) = match self.scope {
-                Scope::Namespace => (
-                    "processes that /proc does not show",
-                    "mount the PID namespace's own /proc",
-                ),
-                Scope::Descendants => (
-                    "leftover processes outside COMMAND's process group",
-                    "mount the PID namespace's own /proc, or run sexton as PID 1",
-                ),
-            };
-            let cause = match (&self.trouble, &self.procfs) {
-                (Some(trouble), _) => trouble.clone(),
+            let (what, hint) = unfound(self.scope, self.procfs.is_ok());
+            let cause = match (&self.refused_broadcast, &self.procfs) {
+                (Some(why), _) => why.clone(),
                 (None, Err(reason)) => format!("they cannot be found: {reason}"),
                 (None, Ok(_)) => "they cannot be found: /proc hides them (hidepid)".to_owned(),
             };
@@ -396,14 +486,64 @@ impl Shutdown {
             .collect();
         let more = if left.found.len() > 10 { " ..." } else { "" };
         let cause = self
-            .trouble
-            .clone()
-            .unwrap_or_else(|| "they did not exit after SIGKILL".to_owned());
+            .refused
+            .cause(&left.found)
+            .unwrap_or("they did not exit after SIGKILL");
         log::warn!(
             "leaving {} (pid {}{more}) behind {when}: {cause}",
             leftovers_counted(left.found.len()),
             pids.join(" ")
         );
+    }
+}
+
+/// Why signals were not sent, for each pid the last one was not sent to: a failure that a
+/// fallback made good, or a pid since signalled, is no cause of what is left.
+#[derive(Default)]
+struct Refusals(Vec<(c_int, String)>);
+
+impl Refusals {
+    /// Records how the last signal to `pid` went; returns whether it was sent.
+    fn record(&mut self, pid: c_int, sent: Result<bool, String>) -> bool {
+        self.0.retain(|(refused, _)| *refused != pid);
+        match sent {
+            Ok(sent) => sent,
+            Err(why) => {
+                log::debug!("{why}");
+                self.0.push((pid, why));
+                false
+            }
+        }
+    }
+
+    /// Why a signal was not sent to one of `left`, if it was not.
+    fn cause(&self, left: &[Found]) -> Option<&str> {
+        left.iter().find_map(|found| {
+            self.0
+                .iter()
+                .find(|(pid, _)| *pid == found.pid)
+                .map(|(_, why)| why.as_str())
+        })
+    }
+}
+
+/// What is left when nothing left is found, and what would find it: as a subreaper without
+/// /proc sexton signalled COMMAND's process group, so what is left is outside it; with /proc
+/// it signalled no group, and /proc hides what is left.
+fn unfound(scope: Scope, proven: bool) -> (&'static str, &'static str) {
+    match (scope, proven) {
+        (Scope::Namespace, _) => (
+            "processes that /proc does not show",
+            "mount the PID namespace's own /proc",
+        ),
+        (Scope::Descendants, false) => (
+            "leftover processes outside COMMAND's process group",
+            "mount the PID namespace's own /proc, or run sexton as PID 1",
+        ),
+        (Scope::Descendants, true) => (
+            "leftover processes that /proc does not show",
+            "mount /proc without hidepid, or run sexton as PID 1",
+        ),
     }
 }
 
@@ -480,6 +620,47 @@ mod tests {
     fn counts_in_words() {
         assert_eq!(leftovers_counted(1), "1 leftover process");
         assert_eq!(leftovers_counted(2), "2 leftover processes");
+    }
+
+    #[test]
+    fn only_a_signal_not_sent_to_what_is_left_is_its_cause() {
+        let left = |pid| Found { pid, check: true };
+        let mut refusals = Refusals::default();
+        // pidfd_send_signal refused but kill(2) sent it (a process stuck in D state).
+        assert!(refusals.record(5, Ok(true)));
+        assert_eq!(refusals.cause(&[left(5)]), None);
+        // Refused, then sent on a later pass.
+        assert!(!refusals.record(5, Err("cannot send SIGKILL to pid 5 (EPERM)".into())));
+        assert!(refusals.record(5, Ok(true)));
+        assert_eq!(refusals.cause(&[left(5)]), None);
+        // Refused for a pid that is gone since: no cause of what is left.
+        assert!(!refusals.record(7, Err("cannot send SIGKILL to pid 7 (EPERM)".into())));
+        assert_eq!(refusals.cause(&[left(5)]), None);
+        assert_eq!(
+            refusals.cause(&[left(5), left(7)]),
+            Some("cannot send SIGKILL to pid 7 (EPERM)")
+        );
+        assert!(!refusals.record(7, Ok(false)));
+        assert_eq!(refusals.cause(&[left(7)]), None);
+    }
+
+    #[test]
+    fn what_is_not_found_is_named_for_what_was_signalled() {
+        // Only without /proc does a subreaper signal COMMAND's process group.
+        assert!(
+            unfound(Scope::Descendants, false)
+                .0
+                .contains("process group")
+        );
+        for (scope, proven) in [
+            (Scope::Descendants, true),
+            (Scope::Namespace, true),
+            (Scope::Namespace, false),
+        ] {
+            let (what, hint) = unfound(scope, proven);
+            assert!(!what.contains("group"), "{scope:?} {proven}: {what}");
+            assert!(hint.contains("/proc"), "{scope:?} {proven}: {hint}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
+use std::str::FromStr;
 
 use nix::libc::c_int;
 
@@ -15,13 +16,23 @@ use nix::libc::c_int;
 pub struct Entry {
     pub pid: c_int,
     pub parent: c_int,
-    /// Neither a zombie nor dead: something that still runs and can be signalled.
+    /// Neither a zombie nor dead nor a kernel thread (which ignores every signal): a process
+    /// that still runs and that a signal can end.
     pub live: bool,
 }
 
+/// PF_KTHREAD, in the flags of /proc/PID/stat: kthreadd and its children, which the initial
+/// PID namespace shows beside its processes.
+const KERNEL_THREAD: u32 = 0x0020_0000;
+
+/// The inode of the initial PID namespace (PROC_PID_INIT_INO), fixed by the kernel.
+const INITIAL_PID_NAMESPACE: &[u8] = b"pid:[4026531836]";
+
 /// The proof that /proc is sexton's own; only then are its pids read.
 #[derive(Debug)]
-pub struct Procfs(());
+pub struct Procfs {
+    initial: bool,
+}
 
 impl Procfs {
     /// Proves that /proc belongs to the PID namespace of sexton, whose pid is `me`: `/proc/self`
@@ -39,9 +50,18 @@ impl Procfs {
         };
         match ns_pids(&status) {
             None => Err("/proc/self/status has no NSpid line (Linux before 4.1)"),
-            Some(pids) if pids == [me] => Ok(Procfs(())),
+            Some(pids) if pids == [me] => Ok(Procfs {
+                initial: fs::read_link("/proc/self/ns/pid")
+                    .is_ok_and(|ns| ns.as_os_str().as_bytes() == INITIAL_PID_NAMESPACE),
+            }),
             Some(_) => Err("/proc belongs to an ancestor PID namespace"),
         }
+    }
+
+    /// Whether this is the initial PID namespace (sexton is a machine's init): there the
+    /// kernel's threads always answer kill(-1, 0), so only /proc tells whether anything is left.
+    pub fn initial_namespace(&self) -> bool {
+        self.initial
     }
 
     /// sexton's own children, zombies included, from the children lists of its threads; these
@@ -52,7 +72,10 @@ impl Procfs {
         let mut children = Vec::new();
         for task in tasks {
             let list = fs::read(task.ok()?.path().join("children")).ok()?;
-            children.extend(list.split(u8::is_ascii_whitespace).filter_map(number));
+            children.extend(
+                list.split(u8::is_ascii_whitespace)
+                    .filter_map(number::<c_int>),
+            );
         }
         Some(children)
     }
@@ -85,7 +108,7 @@ fn ns_pids(status: &[u8]) -> Option<Vec<c_int>> {
         .collect()
 }
 
-/// The state and parent in a /proc/PID/stat line; the command name before them, in
+/// The state, parent and flags in a /proc/PID/stat line; the command name before them, in
 /// parentheses, may hold any byte, `)` and spaces included.
 fn parse_stat(pid: c_int, stat: &[u8]) -> Option<Entry> {
     let close = stat.iter().rposition(|&b| b == b')')?;
@@ -94,15 +117,17 @@ fn parse_stat(pid: c_int, stat: &[u8]) -> Option<Entry> {
         .filter(|word| !word.is_empty());
     let state = *fields.next()?.first()?;
     let parent = number(fields.next()?)?;
+    // Past the process group, session, terminal and its foreground group (-1 for none).
+    let flags: u32 = number(fields.nth(4)?)?;
     Some(Entry {
         pid,
         parent,
-        live: !matches!(state, b'Z' | b'X' | b'x'),
+        live: !matches!(state, b'Z' | b'X' | b'x') && flags & KERNEL_THREAD == 0,
     })
 }
 
 /// A decimal number of ASCII digits, nothing else.
-fn number(text: &[u8]) -> Option<c_int> {
+fn number<T: FromStr>(text: &[u8]) -> Option<T> {
     if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -116,15 +141,46 @@ mod tests {
     #[test]
     fn reads_the_parent_past_any_command_name() {
         let entry = |pid, parent, live| Some(Entry { pid, parent, live });
-        assert_eq!(parse_stat(42, b"42 (sleep) S 7 42 1 0"), entry(42, 7, true));
-        assert_eq!(parse_stat(42, b"42 (a) b) S 9 42"), entry(42, 9, true));
         assert_eq!(
-            parse_stat(5, b"5 (a-\xe3\x83\x87\xe3\x83\xbc\xe3\x82\xbf\xe3) R 1 5"),
+            parse_stat(42, b"42 (sleep) S 7 42 1 0 -1 4194560 91 0"),
+            entry(42, 7, true)
+        );
+        assert_eq!(
+            parse_stat(42, b"42 (a) b) S 9 42 1 0 -1 4194304"),
+            entry(42, 9, true)
+        );
+        assert_eq!(
+            parse_stat(
+                5,
+                b"5 (a-\xe3\x83\x87\xe3\x83\xbc\xe3\x82\xbf\xe3) R 1 5 5 0 -1 4194304"
+            ),
             entry(5, 1, true)
         );
-        assert_eq!(parse_stat(5, b"5 (\xff\xfe) Z 3 5"), entry(5, 3, false));
+        assert_eq!(
+            parse_stat(5, b"5 (\xff\xfe) Z 3 5 5 0 -1 4227084"),
+            entry(5, 3, false)
+        );
         assert_eq!(parse_stat(5, b"garbage"), None);
-        assert_eq!(parse_stat(5, b"5 (x) S -1 5"), None);
+        assert_eq!(parse_stat(5, b"5 (x) S -1 5 5 0 -1 0"), None);
+    }
+
+    #[test]
+    fn kernel_threads_are_not_live() {
+        let live = |pid, stat| parse_stat(pid, stat).map(|entry| entry.live);
+        // kthreadd and a child of it, as the initial PID namespace shows them.
+        assert_eq!(
+            live(2, b"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0"),
+            Some(false)
+        );
+        assert_eq!(
+            live(15, b"15 (ksoftirqd/0) S 2 0 0 0 -1 69238848"),
+            Some(false)
+        );
+        // Any other flag, the highest included, is a process's.
+        assert_eq!(live(9, b"9 (sh) S 1 9 9 34816 9 4194304"), Some(true));
+        assert_eq!(live(9, b"9 (sh) S 1 9 9 0 -1 2147483648"), Some(true));
+        // A line cut before the flags is no entry.
+        assert_eq!(live(9, b"9 (sh) S 1 9 9 0 -1"), None);
     }
 
     #[test]
@@ -138,9 +194,9 @@ mod tests {
 
     #[test]
     fn numbers_are_digits_only() {
-        assert_eq!(number(b"123"), Some(123));
+        assert_eq!(number::<c_int>(b"123"), Some(123));
         for bad in [&b""[..], b"+1", b"-1", b"1a", b"self", b"99999999999"] {
-            assert_eq!(number(bad), None, "{bad:?}");
+            assert_eq!(number::<c_int>(bad), None, "{bad:?}");
         }
     }
 }

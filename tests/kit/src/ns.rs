@@ -14,7 +14,14 @@ pub fn is_root() -> bool {
 /// `unshare --pid --fork --mount-proc --kill-child`, plus `--user --map-root-user` when not
 /// root. With `--kill-child`, killing `unshare` kills that PID 1, and with it the namespace.
 pub fn unshare_argv() -> Vec<&'static str> {
-    let mut argv = vec!["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
+    unshare_argv_with(&["--pid", "--fork", "--mount-proc", "--kill-child"])
+}
+
+/// The argv prefix `unshare OPTIONS...`, plus `--user --map-root-user` when not root, so that
+/// the new namespaces can be set up (mounts, say) without root.
+pub fn unshare_argv_with(options: &[&'static str]) -> Vec<&'static str> {
+    let mut argv = vec!["unshare"];
+    argv.extend(options);
     if !is_root() {
         argv.extend(["--user", "--map-root-user"]);
     }
