@@ -30,7 +30,7 @@
 use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -83,7 +83,7 @@ impl Startup {
 
 /// Takes over signal handling; see the module docs. Must run before anything else.
 pub fn shield() -> Startup {
-    let forwardable: Set = Signal::all().filter(|sig| sig.is_forwarded()).collect();
+    let forwardable = Set::forwarded();
     let mut mask = Set::default().to_sigset();
     // SAFETY: both pointers are to initialised sigset_t values we own.
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &forwardable.to_sigset(), &mut mask) };
@@ -96,10 +96,7 @@ pub fn shield() -> Startup {
         // SAFETY: the pointer is to an initialised sigset_t.
         unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &ignored.to_sigset(), ptr::null_mut()) };
     }
-    let taken = forwardable
-        .iter()
-        .filter(|&s| !ignored.contains(s))
-        .collect();
+    let taken = forwardable.without(ignored);
     let mut ignored = ignored;
     for sig in SELF_SET {
         let own = if SELF_IGNORED.contains(&sig) {
@@ -137,55 +134,60 @@ impl Target {
     }
 }
 
-/// A running forwarder.
+/// A running forwarder: the main thread's handle on the one state it shares with it.
 pub struct Forwarding {
-    stopped: Arc<Mutex<bool>>,
-    continue_held: Arc<AtomicBool>,
+    flags: &'static Flags,
 }
+
+/// What the main thread tells the forwarder. A process has one forwarder, so one static
+/// holds this, and starting one costs no allocation for it.
+struct Flags {
+    stopped: Mutex<bool>,
+    continue_held: AtomicBool,
+}
+
+static FLAGS: Flags = Flags {
+    stopped: Mutex::new(false),
+    continue_held: AtomicBool::new(false),
+};
 
 impl Forwarding {
     /// Stops forwarding: the child is gone, and its pid or group may be reused. Once this
     /// returns, nothing more is sent.
     pub fn stop(self) {
-        *lock(&self.stopped) = true;
+        *lock(&self.flags.stopped) = true;
     }
 
     /// While `held`, SIGCONT is not forwarded: sexton continues the command itself once the
     /// command has the terminal again (`terminal`).
     pub fn hold_continue(&self, held: bool) {
-        self.continue_held.store(held, Ordering::SeqCst);
+        self.flags.continue_held.store(held, Ordering::SeqCst);
     }
 }
 
 /// Starts the forwarder thread, which takes the signals `startup` left blocked and sends them
-/// to `target` as `routes` say; signals that arrived before are forwarded first.
+/// to `target` as `routes` say; signals that arrived before are forwarded first. Called once
+/// per process.
 pub fn start(startup: &Startup, target: Target, routes: Routes) -> Result<Forwarding, Error> {
-    let stopped = Arc::new(Mutex::new(false));
-    let continue_held = Arc::new(AtomicBool::new(false));
     let forwarder = Forwarder {
-        taken: startup.taken.to_sigset(),
+        taken: startup.taken,
         routes,
         aim: Aim::new(target),
-        stopped: Arc::clone(&stopped),
-        continue_held: Arc::clone(&continue_held),
+        flags: &FLAGS,
     };
     thread::start(move || forwarder.run()).map_err(|errno| Error::Sys {
         call: "pthread_create (the signal forwarder)",
         errno,
     })?;
-    Ok(Forwarding {
-        stopped,
-        continue_held,
-    })
+    Ok(Forwarding { flags: &FLAGS })
 }
 
 /// The forwarder thread's state, all its own but the two flags.
 struct Forwarder {
-    taken: sigset_t,
+    taken: Set,
     routes: Routes,
     aim: Aim,
-    stopped: Arc<Mutex<bool>>,
-    continue_held: Arc<AtomicBool>,
+    flags: &'static Flags,
 }
 
 /// How the forwarder reaches its target.
@@ -225,16 +227,17 @@ impl Forwarder {
     /// Takes the signals it forwards one by one and sends each on, holding those `-d` names.
     /// It sleeps with a timeout only while it holds a signal.
     fn run(self) {
+        let taken = self.taken.to_sigset();
         let mut holds = Holds::default();
         loop {
             let sig = match holds.next_due() {
                 // SAFETY: `taken` is an initialised sigset_t; the info pointer may be null.
-                None => unsafe { libc::sigwaitinfo(&self.taken, ptr::null_mut()) },
+                None => unsafe { libc::sigwaitinfo(&taken, ptr::null_mut()) },
                 Some(due) => {
                     let timeout = timespec(due.saturating_duration_since(Instant::now()));
                     // SAFETY: as above, and `timeout` is a valid timespec. A timeout returns
                     // -1 (EAGAIN), which is no signal.
-                    unsafe { libc::sigtimedwait(&self.taken, ptr::null_mut(), &timeout) }
+                    unsafe { libc::sigtimedwait(&taken, ptr::null_mut(), &timeout) }
                 }
             };
             let sig = Signal::new(sig);
@@ -269,7 +272,7 @@ impl Forwarder {
     /// worth an info line, like the hold was; the others a debug line. Each line is written
     /// only once the signal has been sent.
     fn forward(&self, sig: Signal, held: Option<&str>) {
-        if sig == Signal::CONT && self.continue_held.load(Ordering::SeqCst) {
+        if sig == Signal::CONT && self.flags.continue_held.load(Ordering::SeqCst) {
             log::debug!("held SIGCONT: sexton continues the command itself");
             return;
         }
@@ -279,7 +282,7 @@ impl Forwarder {
         };
         // Held while sending and logging, so that `stop` waits for a send under way and its
         // line is written before sexton exits.
-        let stopped = lock(&self.stopped);
+        let stopped = lock(&self.flags.stopped);
         if *stopped {
             log::debug!("dropped {sig}: the command has exited");
             return;

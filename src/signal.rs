@@ -13,7 +13,7 @@ use std::fmt;
 use std::mem::MaybeUninit;
 use std::time::Duration;
 
-use nix::libc::{self, c_int, sigset_t};
+use nix::libc::{self, c_int, c_ulong, sigset_t};
 
 use crate::seconds;
 
@@ -206,42 +206,40 @@ pub fn parse_delay(text: &str) -> Result<Delay, String> {
 }
 
 /// What each forwarded signal is sent on as (`-r`), and how long it is held first (`-d`):
-/// built once per run. The last rule for a signal wins.
+/// built once per run. The last rule for a signal wins. The rules are few if any, so a look
+/// through them is as fast as a table, and allocates nothing when there are none: the
+/// forwarder's whole state is one small allocation.
 #[derive(Clone, Debug)]
 pub struct Routes {
-    to: [Option<Signal>; MAX],
-    delay: [Option<Duration>; MAX],
+    /// The `-r` rules, the last first.
+    rewrites: Vec<Rewrite>,
+    /// The `-d` rules, the last first.
+    delays: Vec<Delay>,
 }
 
 impl Routes {
     /// Every signal as itself and at once, except where a rule says otherwise.
     pub fn new(rewrites: &[Rewrite], delays: &[Delay]) -> Routes {
-        let mut routes = Routes {
-            to: [None; MAX],
-            delay: [None; MAX],
-        };
-        for sig in Signal::all() {
-            routes.to[sig.index()] = Some(sig);
+        Routes {
+            rewrites: rewrites.iter().rev().copied().collect(),
+            delays: delays.iter().rev().copied().collect(),
         }
-        for rule in rewrites {
-            routes.to[rule.from.index()] = rule.to;
-        }
-        for rule in delays {
-            routes.delay[rule.sig.index()] = Some(rule.by).filter(|by| !by.is_zero());
-        }
-        routes
     }
 
     /// What `sig` is forwarded as; `None` drops it.
     pub fn of(&self, sig: Signal) -> Option<Signal> {
-        self.to[sig.index()]
+        let rule = self.rewrites.iter().find(|rule| rule.from == sig);
+        rule.map_or(Some(sig), |rule| rule.to)
     }
 
     /// How long `sig` is held before it is forwarded, if at all.
     pub fn delay(&self, sig: Signal) -> Option<Duration> {
-        self.delay[sig.index()]
+        let rule = self.delays.iter().find(|rule| rule.sig == sig)?;
+        Some(rule.by).filter(|by| !by.is_zero())
     }
 }
+
+const _: () = assert!(size_of::<sigset_t>() * 8 >= u128::BITS as usize);
 
 /// A set of signals, cheap to copy and to build at compile time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -271,19 +269,48 @@ impl Set {
         self.0 == 0
     }
 
+    /// The signals in the set, lowest first, a bit at a time: testing each signal of the
+    /// platform in turn costs a start of sexton some thousands of instructions.
     pub fn iter(self) -> impl Iterator<Item = Signal> {
-        Signal::all().filter(move |&sig| self.contains(sig))
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            let index = bits.trailing_zeros();
+            (bits != 0).then(|| {
+                bits &= bits - 1;
+                Signal(index as c_int + 1)
+            })
+        })
     }
 
-    /// The same set as the C library's `sigset_t`.
+    /// Every signal sexton forwards ([`Signal::is_forwarded`]), built from bit masks rather
+    /// than a signal at a time, for the same reason as [`Set::iter`].
+    pub fn forwarded() -> Set {
+        // The signals below `n`: bits 0 to n-2.
+        let below = |n: c_int| (1u128 << (n - 1)) - 1;
+        let all = below(libc::SIGRTMAX() + 1);
+        let reserved = below(libc::SIGRTMIN()) & !below(32);
+        Set(all & !reserved & !NEVER_FORWARDED.0)
+    }
+
+    /// The signals in `self` but not in `other`.
+    pub fn without(self, other: Set) -> Set {
+        Set(self.0 & !other.0)
+    }
+
+    /// The same set as the C library's `sigset_t`, written a word at a time: a sigaddset
+    /// per signal costs a start of sexton some thousands of instructions.
     pub fn to_sigset(self) -> sigset_t {
-        let mut set = MaybeUninit::uninit();
-        // SAFETY: sigemptyset initialises the set before sigaddset writes signal numbers the
-        // platform has.
+        const WORD: usize = c_ulong::BITS as usize;
+        let mut set = MaybeUninit::<sigset_t>::uninit();
+        // SAFETY: sigemptyset initialises the whole set. Linux's sigset_t, in glibc and musl
+        // alike and on every architecture, is the kernel's: an array of unsigned longs (at
+        // least 128 bits, checked below), signal n at bit n-1 of it, so the words written are
+        // within it and mean what `self` means.
         unsafe {
             libc::sigemptyset(set.as_mut_ptr());
-            for sig in self.iter() {
-                libc::sigaddset(set.as_mut_ptr(), sig.0);
+            let words = set.as_mut_ptr().cast::<c_ulong>();
+            for i in 0..u128::BITS as usize / WORD {
+                *words.add(i) = (self.0 >> (i * WORD)) as c_ulong;
             }
             set.assume_init()
         }
@@ -459,6 +486,33 @@ mod tests {
         assert_eq!(routes.delay(Signal::HUP), None);
         assert_eq!(routes.delay(sig(libc::SIGUSR1)), None);
         assert_eq!(routes.of(Signal::TERM), Some(sig(libc::SIGQUIT)));
+    }
+
+    #[test]
+    fn sigsets_hold_exactly_the_set() {
+        let member = |set: &sigset_t, sig: Signal| {
+            // SAFETY: an initialised set and a signal the platform has.
+            unsafe { libc::sigismember(set, sig.0) == 1 }
+        };
+        for one in Signal::all() {
+            let set = Set::from_iter([one]).to_sigset();
+            for sig in Signal::all() {
+                assert_eq!(member(&set, sig), sig == one, "{one} set, {sig} asked");
+            }
+        }
+        let all_set: Set = Signal::all().collect();
+        assert!(
+            Set::forwarded()
+                .iter()
+                .eq(Signal::all().filter(|sig| sig.is_forwarded()))
+        );
+        assert!(all_set.iter().eq(Signal::all()));
+        assert_eq!(
+            all_set.without(Set::of(&[libc::SIGTERM])).iter().count(),
+            Signal::all().count() - 1
+        );
+        let all = all_set.to_sigset();
+        assert!(Signal::all().all(|sig| member(&all, sig)));
     }
 
     #[test]
