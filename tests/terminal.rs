@@ -200,7 +200,7 @@ fn job_control_signals_never_stop_sexton() {
     let dir = TempDir::new();
     // COMMAND forks nothing while the test signals it: dash forks with vfork, and a vfork
     // child stopped before its exec would hold its parent in the kernel, unstoppable.
-    let command = r#"sh -c 'trap "echo winch >> \"\$D/log\"" WINCH; touch "$D/ready"; sleep 300 & while :; do wait; done'"#;
+    let command = r#"sh -c 'trap "echo winch >> \"\$D/log\"" WINCH; touch "$D/ready"; sleep 300 & while [ -d "$D" ]; do wait; done'"#;
     let (mut pty, mut run, sexton, child) = under_a_shell(command, &dir);
     dir.wait_for("ready");
     let not_stopped = |what: &str| {
@@ -412,7 +412,7 @@ fn the_other_members_of_a_pipeline_keep_the_terminal() {
     let dir = TempDir::new();
     let (mut pty, bash) = interactive_bash(&dir);
     // The reader starts reading only once COMMAND runs, so after any hand-over to COMMAND.
-    let line = r#""$SEXTON" -- sleep 30 | sh -c 'while [ ! -e "$D/go" ]; do sleep 0.05; done; read x </dev/tty; echo "got:$x"'"#;
+    let line = r#""$SEXTON" -- sleep 30 | sh -c 'while [ -d "$D" ] && [ ! -e "$D/go" ]; do sleep 0.05; done; read x </dev/tty; echo "got:$x"'"#;
     let (_, child) = type_sexton(&mut pty, &bash, line);
     kit::wait::until("COMMAND to run", || {
         kit::procfs::stat(child).is_some_and(|s| s.is_named("sleep"))
@@ -425,7 +425,7 @@ fn the_other_members_of_a_pipeline_keep_the_terminal() {
 fn sexton_never_takes_the_terminal_back_from_the_shell() {
     let dir = TempDir::new();
     let (mut pty, mut bash) = interactive_bash(&dir);
-    let line = r#""$SEXTON" -- sh -c 'while [ ! -e "$D/go" ]; do sleep 0.05; done'"#;
+    let line = r#""$SEXTON" -- sh -c 'while [ -d "$D" ] && [ ! -e "$D/go" ]; do sleep 0.05; done'"#;
     let (sexton, child) = type_sexton(&mut pty, &bash, line);
     pty.wait_for_foreground(child);
     // sexton alone stops; bash takes its terminal back, and `bg` leaves it there.
