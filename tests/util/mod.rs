@@ -248,17 +248,16 @@ impl Run {
         command.stdout(self.stdout.take().unwrap_or_else(|| file("stdout").into()));
         command.stderr(self.stderr.take().unwrap_or_else(|| file("stderr").into()));
         let setup = self.setup.clone();
-        if !setup.is_empty() {
-            // SAFETY: the closure only makes async-signal-safe calls (close, signal,
-            // sigprocmask, dup2, fcntl, setsid, ioctl, prctl) and does not allocate.
-            unsafe {
-                command.pre_exec(move || {
-                    for step in &setup {
-                        apply(*step)?;
-                    }
-                    Ok(())
-                });
-            }
+        // SAFETY: the closure only makes async-signal-safe calls (close, signal, sigprocmask,
+        // dup2, fcntl, setsid, ioctl, prctl) and does not allocate.
+        unsafe {
+            command.pre_exec(move || {
+                clean_signal_state();
+                for step in &setup {
+                    apply(*step)?;
+                }
+                Ok(())
+            });
         }
         let what = format!(
             "{}{:?} {:?}",
@@ -282,6 +281,22 @@ impl Run {
             out,
             what,
         }
+    }
+}
+
+/// Runs in the forked child, before any [`Setup`]: every run starts from a launcher with no
+/// signal ignored or blocked, however the tests themselves were started (a background job of
+/// a script has SIGINT and SIGQUIT ignored, which sexton would rightly pass on).
+fn clean_signal_state() {
+    // SAFETY: signal(2) and sigprocmask(2) are async-signal-safe; the set is initialised by
+    // sigemptyset before use. SIGKILL and SIGSTOP are refused with EINVAL, which is harmless.
+    unsafe {
+        for sig in 1..32 {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+        let mut none = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
     }
 }
 
