@@ -13,6 +13,7 @@ mod exit;
 mod forward;
 mod logging;
 mod pidfd;
+mod procfs;
 mod reap;
 mod release;
 mod run;

@@ -28,6 +28,7 @@ use nix::libc::{self, c_int};
 use nix::unistd::{Pid, getpgrp, getpid, getppid, tcgetpgrp, tcsetpgrp};
 
 use crate::forward::{self, Forwarding};
+use crate::procfs::Procfs;
 use crate::signal::{Set, Signal};
 
 /// sexton's controlling terminal, open for one decision.
@@ -256,7 +257,8 @@ fn no_job_control() -> Option<&'static str> {
         session: unsafe { libc::getsid(0) },
     };
     // A parent outside sexton's PID namespace shows as pid 0: no ids, so orphaned.
-    (!leads_outside(me, ids_of))
+    let procfs = Procfs::prove(getpid().as_raw()).ok();
+    (!leads_outside(me, |pid| ids_of(procfs.as_ref(), pid)))
         .then_some("sexton's process group is orphaned, with no job-control shell to resume it")
 }
 
@@ -287,19 +289,14 @@ fn leads_outside(me: Ids, ids: impl Fn(c_int) -> Option<Ids>) -> bool {
     false
 }
 
-fn ids_of(pid: c_int) -> Option<Ids> {
-    ids_in_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-/// The parent, group and session in a /proc/PID/stat line; the command name before them may
-/// hold anything.
-fn ids_in_stat(stat: &str) -> Option<Ids> {
-    let (_, fields) = stat.rsplit_once(')')?;
-    let mut numbers = fields.split_whitespace().skip(1).map(str::parse);
+/// The ids of `pid` from `procfs`, which must be proven sexton's own: in any other /proc a
+/// pid names some other process.
+fn ids_of(procfs: Option<&Procfs>, pid: c_int) -> Option<Ids> {
+    let entry = procfs?.entry(pid)?;
     Some(Ids {
-        ppid: numbers.next()?.ok()?,
-        pgrp: numbers.next()?.ok()?,
-        session: numbers.next()?.ok()?,
+        ppid: entry.parent,
+        pgrp: entry.group,
+        session: entry.session,
     })
 }
 
@@ -370,20 +367,6 @@ mod tests {
         assert!(wants_foreground(Signal::TSTP, Holder::Command));
         assert!(!wants_foreground(Signal::TSTP, Holder::Sexton));
         assert!(!wants_foreground(Signal::TSTP, Holder::Other));
-    }
-
-    #[test]
-    fn reads_ids_past_any_command_name() {
-        let ids = ids_in_stat("42 (a) b) S 7 40 30 34816").unwrap();
-        assert_eq!(
-            ids,
-            Ids {
-                ppid: 7,
-                pgrp: 40,
-                session: 30
-            }
-        );
-        assert_eq!(ids_in_stat("42 (sleep) S 7"), None);
     }
 
     #[test]

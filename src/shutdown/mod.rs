@@ -44,8 +44,6 @@
 //!   takes a delegated, writable cgroup v2 tree, fails where controllers are enabled (no
 //!   internal processes), and changes the program's cgroup behind the runtime's back.
 
-mod procfs;
-
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
@@ -55,10 +53,9 @@ use nix::unistd::{Pid, getpid};
 
 use crate::error::Error;
 use crate::pidfd::Pidfd;
+use crate::procfs::Procfs;
 use crate::reap::Reaper;
 use crate::signal::Signal;
-
-use procfs::Procfs;
 
 /// How long after the grace period sexton still waits for what it has sent SIGKILL: a
 /// little under a second, so that it has exited when the second is over.

@@ -2,6 +2,9 @@
 //! other (the host's, a parent namespace's, an empty tmpfs mounted over it) a pid names some
 //! other process than the one sexton would reach with it.
 //!
+//! Used by `shutdown` (which processes are left) and `terminal` (whether sexton's process
+//! group is orphaned), so /proc is read and trusted one way.
+//!
 //! Everything is parsed as bytes: a command name need not be UTF-8 (`prctl(PR_SET_NAME)`
 //! takes any bytes, and the kernel cuts names at 15 bytes, mid-character).
 
@@ -16,6 +19,8 @@ use nix::libc::c_int;
 pub struct Entry {
     pub pid: c_int,
     pub parent: c_int,
+    pub group: c_int,
+    pub session: c_int,
     /// Neither a zombie nor dead nor a kernel thread (which ignores every signal): a process
     /// that still runs and that a signal can end.
     pub live: bool,
@@ -117,11 +122,15 @@ fn parse_stat(pid: c_int, stat: &[u8]) -> Option<Entry> {
         .filter(|word| !word.is_empty());
     let state = *fields.next()?.first()?;
     let parent = number(fields.next()?)?;
-    // Past the process group, session, terminal and its foreground group (-1 for none).
-    let flags: u32 = number(fields.nth(4)?)?;
+    let group = number(fields.next()?)?;
+    let session = number(fields.next()?)?;
+    // Past the terminal and its foreground group (-1 for none).
+    let flags: u32 = number(fields.nth(2)?)?;
     Some(Entry {
         pid,
         parent,
+        group,
+        session,
         live: !matches!(state, b'Z' | b'X' | b'x') && flags & KERNEL_THREAD == 0,
     })
 }
@@ -140,7 +149,15 @@ mod tests {
 
     #[test]
     fn reads_the_parent_past_any_command_name() {
-        let entry = |pid, parent, live| Some(Entry { pid, parent, live });
+        let entry = |pid, parent, live| {
+            Some(Entry {
+                pid,
+                parent,
+                group: pid,
+                session: if pid == 42 { 1 } else { 5 },
+                live,
+            })
+        };
         assert_eq!(
             parse_stat(42, b"42 (sleep) S 7 42 1 0 -1 4194560 91 0"),
             entry(42, 7, true)
