@@ -159,17 +159,22 @@ pub struct Rewrite {
     pub to: Option<Signal>,
 }
 
+/// Splits a `SIGNAL:VALUE` rule (`shape` names it in the error, with examples) and parses its
+/// signal, which must be one sexton forwards: no rule can apply to any other.
+fn parse_rule<'a>(text: &'a str, shape: &str, done: &str) -> Result<(Signal, &'a str), String> {
+    let (sig, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}' is not {shape}"))?;
+    let sig = parse_signal(sig)?;
+    if !sig.is_forwarded() {
+        return Err(format!("{sig} is never forwarded, so it cannot be {done}"));
+    }
+    Ok((sig, value))
+}
+
 /// Parses `FROM:TO`, where TO may be 0 to drop FROM.
 pub fn parse_rewrite(text: &str) -> Result<Rewrite, String> {
-    let (from, to) = text
-        .split_once(':')
-        .ok_or_else(|| format!("'{text}' is not FROM:TO, e.g. TERM:QUIT or 15:0"))?;
-    let from = parse_signal(from)?;
-    if !from.is_forwarded() {
-        return Err(format!(
-            "{from} is never forwarded, so it cannot be rewritten"
-        ));
-    }
+    let (from, to) = parse_rule(text, "FROM:TO, e.g. TERM:QUIT or 15:0", "rewritten")?;
     let to = if to == "0" {
         None
     } else {
@@ -192,13 +197,7 @@ pub struct Delay {
 
 /// Parses `SIGNAL:SECONDS`, fractions allowed.
 pub fn parse_delay(text: &str) -> Result<Delay, String> {
-    let (sig, by) = text
-        .split_once(':')
-        .ok_or_else(|| format!("'{text}' is not SIGNAL:SECONDS, e.g. TERM:5 or TERM:0.5"))?;
-    let sig = parse_signal(sig)?;
-    if !sig.is_forwarded() {
-        return Err(format!("{sig} is never forwarded, so it cannot be delayed"));
-    }
+    let (sig, by) = parse_rule(text, "SIGNAL:SECONDS, e.g. TERM:5 or TERM:0.5", "delayed")?;
     Ok(Delay {
         sig,
         by: seconds::parse(by)?,
