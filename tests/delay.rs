@@ -52,9 +52,7 @@ fn a_second_signal_is_forwarded_at_once() {
     // Held for longer than any test deadline: only the second TERM can end the run in time.
     let mut run = logging(&["-v", "-d", "TERM:1000"], &dir);
     run.signal(SIGTERM);
-    kit::wait::until("sexton to hold SIGTERM", || {
-        run.stderr().contains("holding SIGTERM")
-    });
+    run.wait_for_log("holding SIGTERM");
     run.signal(SIGTERM);
     let out = run.wait();
     out.assert_code(7);
@@ -66,9 +64,7 @@ fn the_command_exiting_while_a_signal_is_held_ends_the_run() {
     let dir = TempDir::new();
     let mut run = logging(&["-v", "-d", "TERM:1000"], &dir);
     run.signal(SIGTERM);
-    kit::wait::until("sexton to hold SIGTERM", || {
-        run.stderr().contains("holding SIGTERM")
-    });
+    run.wait_for_log("holding SIGTERM");
     std::fs::write(dir.join("quit"), "").unwrap();
     let out = run.wait();
     out.assert_code(3);
@@ -117,14 +113,9 @@ fn a_held_signal_due_after_the_command_exited_is_not_claimed_forwarded() {
         .spawn();
     dir.wait_for("ready");
     run.signal(SIGTERM);
-    kit::wait::until("sexton to hold SIGTERM", || {
-        run.stderr().contains("holding SIGTERM")
-    });
+    run.wait_for_log("holding SIGTERM");
     std::fs::write(dir.join("quit"), "").unwrap();
-    kit::wait::until("the hold to end after COMMAND", || {
-        run.stderr()
-            .contains("dropped SIGTERM: the command has exited")
-    });
+    run.wait_for_log("dropped SIGTERM: the command has exited");
     let out = run.wait();
     out.assert_code(0);
     assert!(!out.stderr.contains("forwarded SIGTERM"), "{out}");
@@ -136,9 +127,7 @@ fn a_signal_that_is_dropped_is_not_held() {
     let dir = TempDir::new();
     let mut run = logging(&["-vv", "-d", "USR1:1000", "-r", "USR1:0"], &dir);
     run.signal(SIGUSR1);
-    kit::wait::until("sexton to drop SIGUSR1", || {
-        run.stderr().contains("dropped SIGUSR1")
-    });
+    run.wait_for_log("dropped SIGUSR1");
     run.signal(SIGTERM);
     let out = run.wait();
     out.assert_code(7);

@@ -408,13 +408,8 @@ fn nothing_is_forwarded_once_the_command_has_exited() {
         .env("LEFT", left)
         .dir(&dir)
         .spawn();
-    kit::wait::until("sexton to shut the leftover down", || {
-        run.stderr().contains("sent SIGTERM to ")
-    });
+    run.wait_for_log("sent SIGTERM to ");
     run.signal(SIGUSR1);
-    kit::wait::until("sexton to drop SIGUSR1", || {
-        run.stderr()
-            .contains("dropped SIGUSR1: the command has exited")
-    });
+    run.wait_for_log("dropped SIGUSR1: the command has exited");
     assert_eq!(dir.read("log"), "", "{}", run.stderr());
 }

@@ -491,9 +491,7 @@ fn without_a_terminal_a_sigtstp_stops_command_until_sigcont() {
         kit::procfs::stat(child).is_some_and(|s| s.is_named("sleep"))
     });
     run.signal(SIGTSTP);
-    kit::wait::until("sexton to see COMMAND stop", || {
-        run.stderr().contains("was stopped by SIGTSTP")
-    });
+    run.wait_for_log("was stopped by SIGTSTP");
     assert_eq!(
         kit::procfs::state(child),
         Some('T'),

@@ -428,6 +428,13 @@ impl Proc {
         fs::read_to_string(self.out.join("stderr")).unwrap_or_default()
     }
 
+    /// Waits until the run's stderr holds `needle`: sexton has logged what it did.
+    pub fn wait_for_log(&self, needle: &str) {
+        kit::wait::until(format_args!("stderr to hold {needle:?}"), || {
+            self.stderr().contains(needle)
+        });
+    }
+
     pub fn stdout(&self) -> String {
         fs::read_to_string(self.out.join("stdout")).unwrap_or_default()
     }
