@@ -109,7 +109,7 @@ fn sandbox_reaps_orphans(lab: &Lab) {
         "/sbin/sexton\0--pause\0"
     );
     engine::assert_reaped(
-        &engine::when_orphans_ended(|| pod.exec(&id, &["/e2e/states.sh"])),
+        &engine::when_orphans_reaped(|| pod.exec(&id, &["/e2e/states.sh"])),
         "sexton",
     );
 }

@@ -101,7 +101,20 @@ pub fn after_orphans(engine: &impl Engine, options: &[&str]) -> String {
     ]
     .concat();
     let (id, _rm) = engine.detached(&args);
-    when_orphans_ended(|| cmd::run(&mut engine.cmd(&["exec", &id, "/e2e/states.sh"])))
+    let list = || cmd::run(&mut engine.cmd(&["exec", &id, "/e2e/states.sh"]));
+    if options.contains(&"--init") {
+        when_orphans_reaped(list)
+    } else {
+        when_orphans_ended(list)
+    }
+}
+
+/// The sleeps of a states.sh listing that still run (not zombies).
+fn running_sleeps(listing: &str) -> usize {
+    listing
+        .lines()
+        .filter(|l| l.contains(" (sleep) ") && l.split(' ').nth(2) != Some("Z"))
+        .count()
 }
 
 /// Polls `list` (states.sh run in a container whose main process is `sleep 30`) until no
@@ -109,13 +122,22 @@ pub fn after_orphans(engine: &impl Engine, options: &[&str]) -> String {
 pub fn when_orphans_ended(mut list: impl FnMut() -> Out) -> String {
     kit::wait::for_some("the orphaned sleeps to end", || {
         let listing = list();
-        let running = listing
-            .stdout
-            .lines()
-            .filter(|l| l.contains(" (sleep) ") && l.split(' ').nth(2) != Some("Z"))
-            .count();
-        (listing.code() == 0 && running <= 1).then_some(listing.stdout)
+        (listing.code() == 0 && running_sleeps(&listing.stdout) <= 1).then_some(listing.stdout)
     })
+}
+
+/// As [`when_orphans_ended`], and until no zombie is left either: an orphan that has just
+/// exited is a zombie until its init reaps it, a moment later. An init that never reaps
+/// leaves the wait at the deadline, with the zombies in the last listing.
+pub fn when_orphans_reaped(mut list: impl FnMut() -> Out) -> String {
+    let mut last = String::new();
+    kit::wait::poll(kit::DEADLINE, || {
+        let listing = list();
+        let listed = listing.code() == 0;
+        last = listing.stdout;
+        listed && running_sleeps(&last) <= 1 && zombies(&last).is_empty()
+    });
+    last
 }
 
 /// The zombies of a states.sh listing.

@@ -61,7 +61,7 @@ fn orphans_reaped_by_infra(lab: &Lab) {
     ];
     let (id, _rm) = podman.detached(&args);
     let listing =
-        engine::when_orphans_ended(|| cmd::run(&mut podman.cmd(&["exec", &id, "/e2e/states.sh"])));
+        engine::when_orphans_reaped(|| cmd::run(&mut podman.cmd(&["exec", &id, "/e2e/states.sh"])));
     engine::assert_reaped(&listing, "sexton");
 }
 
