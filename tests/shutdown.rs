@@ -364,6 +364,123 @@ fn a_foreign_proc_is_never_trusted() {
     assert!(!text.contains("remains"), "{out}");
 }
 
+/// `python3 -c CLONE_IN_BOTH HOLDER PROGRAM ARGS...`: runs PROGRAM in the PID namespace of
+/// HOLDER (a pid of this one) with one pid in both namespaces, through clone3(2)'s `set_tid`
+/// (root only). Exits with PROGRAM's status.
+const CLONE_IN_BOTH: &str = r#"import ctypes, os, random, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.setns(os.open("/proc/%s/ns/pid" % sys.argv[1], os.O_RDONLY), 0x20000000) != 0:
+    sys.exit("setns: " + os.strerror(ctypes.get_errno()))
+class CloneArgs(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in "flags pidfd child_tid parent_tid "
+                "exit_signal stack stack_size tls set_tid set_tid_size cgroup".split()]
+pid_max = int(open("/proc/sys/kernel/pid_max").read())
+for _ in range(50):
+    pid = random.randrange(pid_max // 2, pid_max)
+    tids = (ctypes.c_int * 2)(pid, pid)
+    args = CloneArgs(exit_signal=17, set_tid=ctypes.addressof(tids), set_tid_size=2)
+    child = libc.syscall(435, ctypes.byref(args), ctypes.sizeof(args))
+    if child == 0:
+        os.execv(sys.argv[2], sys.argv[2:])
+    if child > 0:
+        sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+sys.exit("clone3: " + os.strerror(ctypes.get_errno()))
+"#;
+
+#[test]
+fn an_ancestors_proc_is_not_trusted_though_it_names_sextons_pid() {
+    // sexton has the same pid in its PID namespace and in the parent one, whose /proc it sees:
+    // /proc/self names its pid, and only the NSpid line tells that this /proc is not its own.
+    // Trusted, it would look for sexton's children under their pids in the parent namespace;
+    // untrusted, COMMAND's process group is signalled, and the leftover gets SIGTERM.
+    if !kit::ns::is_root() {
+        eprintln!("skipped: needs root to choose pids with clone3");
+        return;
+    }
+    let main = r#"
+        sh -c 'trap "echo term >> \"\$D/log\"; exit 0" TERM
+               echo $$ > "$D/left"; while [ -d "$D" ]; do sleep 0.05; done' &
+        while [ ! -s "$D/left" ]; do sleep 0.01; done
+        exit 3
+    "#;
+    let script = r#"
+        unshare --pid --fork --kill-child sleep 1000 & u=$!
+        until h=$(cat /proc/$u/task/*/children 2>/dev/null) && [ -n "$h" ]; do sleep 0.01; done
+        python3 -c "$CLONE" $h "$SEXTON" -t 1 -- sh -c "$MAIN"
+        echo "code=$?"
+        kill $u
+    "#;
+    let dir = TempDir::new();
+    let out = script_running_sexton(script, main, &dir)
+        .env("CLONE", CLONE_IN_BOTH)
+        .deadline(Duration::from_secs(15))
+        .run();
+    out.assert_code(0);
+    assert!(out.stdout().contains("code=3\n"), "{out}");
+    assert_eq!(
+        dir.read("log"),
+        "term\n",
+        "the leftover did not get SIGTERM:\n{out}"
+    );
+}
+
+#[test]
+fn as_pid_1_a_process_hidden_by_hidepid_still_gets_term() {
+    // A process that entered the namespace from outside (nsenter) is no descendant of
+    // sexton's, and /proc (hidepid=2, a non-dumpable process of sexton's user) does not show
+    // it; kill(-1, 0) still finds it, so it must get SIGTERM.
+    if !kit::ns::is_root() {
+        eprintln!("skipped: needs root to mount /proc with hidepid and enter the namespace");
+        return;
+    }
+    let main = r#"
+        : > "$D/ready"
+        while [ ! -s "$D/hidden" ]; do sleep 0.01; done
+        read -r p < "$D/hidden"
+        [ -e /proc/$p ] && echo "hidden process visible"
+        exit 3
+    "#;
+    let hidden = r#"import ctypes, os, signal, sys, time
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+d = os.environ["D"]
+def term(*_):
+    open(d + "/log", "a").write("term\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, term)
+open(d + "/hidden.tmp", "w").write("%d\n" % os.getpid())
+os.rename(d + "/hidden.tmp", d + "/hidden")
+while os.path.isdir(d): time.sleep(0.05)
+"#;
+    let script = r#"
+        cp "$SEXTON" "$D/sexton" && chmod 755 "$D/sexton" && chmod 777 "$D" || exit 99
+        as_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+        unshare --pid --fork --mount --kill-child sh -c '
+            mount -t proc -o hidepid=2 proc /proc || exit 99
+            exec '"$as_nobody"' "$D/sexton" -t 5 -- sh -c "$MAIN"' & u=$!
+        until [ -e "$D/ready" ]; do sleep 0.01; done
+        s=$(cat /proc/$u/task/*/children)
+        nsenter --target $s --pid $as_nobody /usr/bin/python3 -c "$HIDDEN" & n=$!
+        wait $u
+        echo "code=$?"
+        kill -9 $n 2>/dev/null
+        exit 0
+    "#;
+    let dir = TempDir::new();
+    let out = script_running_sexton(script, main, &dir)
+        .env("HIDDEN", hidden)
+        .deadline(Duration::from_secs(15))
+        .run();
+    out.assert_code(0);
+    let text = out.stdout();
+    assert!(text.contains("code=3\n"), "{out}");
+    assert!(!text.contains("visible"), "hidepid did not hide it:\n{out}");
+    assert_eq!(
+        dir.read("log"),
+        "term\n",
+        "the hidden process did not get SIGTERM:\n{out}"
+    );
+}
+
 #[test]
 fn a_leftover_whose_name_is_not_utf8_is_shut_down() {
     // The kernel cuts the name at 15 bytes, in the middle of a character.
