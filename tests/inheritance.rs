@@ -338,6 +338,21 @@ fn sexton_leaves_the_launch_directory() {
     run.wait().assert_code(143);
 }
 
+#[test]
+fn a_launch_directory_that_cannot_be_left_is_said_only_then() {
+    // A seccomp profile may refuse chdir(2): the command runs all the same, and sexton says
+    // why it stays, at debug level; when it does leave, it says nothing.
+    let said = |run: Run| {
+        let out = run.run();
+        out.assert_code(0);
+        out.stderr.contains("cannot leave the launch directory")
+    };
+    assert!(!said(sexton(["-vv", "true"])));
+    assert!(said(
+        sexton(["-vv", "true"]).refuse_syscall(kit::libc::SYS_chdir, kit::libc::EACCES)
+    ));
+}
+
 /// A socket-activated server: takes the listening socket on descriptor 3 as `sd_listen_fds`
 /// would, accepts one connection, closes the listener, writes its pid and what it was told,
 /// and exits when the client hangs up.

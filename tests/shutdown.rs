@@ -107,6 +107,20 @@ fn leftovers_get_term_before_sexton_exits() {
     assert!(shutdown_time(&dir, &out) < 10.0, "{out}");
 }
 
+both_modes!(
+    fn a_run_that_leaves_nothing_never_reads_proc(pid1: bool) {
+        // With nothing left, the shutdown ends on a waitpid (and, as PID 1, a kill(-1, 0))
+        // without proving /proc: that proof, were it tried, would fail here and say so.
+        let out = sexton(["-vv", "true"])
+            .as_pid1(pid1)
+            .refuse_syscall(libc::SYS_readlink, libc::ENOSYS)
+            .refuse_syscall(libc::SYS_readlinkat, libc::ENOSYS)
+            .run();
+        out.assert_code(0);
+        assert!(!out.stderr.contains("not reading /proc"), "{out}");
+    }
+);
+
 #[test]
 fn leftovers_get_term_as_pid_1() {
     let (dir, out) = run_with_leftover(&[], OBEYS, true);
@@ -143,6 +157,55 @@ fn a_leftover_ignoring_term_is_killed_after_the_grace_period() {
     let left = dir.wait_for_pid("left");
     assert!(gone(left));
 }
+
+#[test]
+fn the_child_of_a_leftover_ignoring_term_gets_term_at_once() {
+    // The child's parent lives on until SIGKILL ends the grace period: the child is found
+    // through it, not once it is orphaned, and gets SIGTERM on the first pass.
+    // (The child starts before its parent ignores SIGTERM: a shell cannot trap a signal that
+    // was ignored when it started.)
+    let ignores_with_a_child = r#"
+        sh -c 'trap "echo child term >> \"\$D/log\"; exit 0" TERM
+               echo $$ > "$D/child"; while [ -d "$D" ]; do sleep 0.05; done' &
+        while [ ! -s "$D/child" ]; do sleep 0.01; done
+        trap '' TERM
+        echo $$ > "$D/left"
+        while [ -d "$D" ]; do sleep 0.05 & wait $!; done
+    "#;
+    let (dir, out) = run_with_leftover(&["--grace", "2"], ignores_with_a_child, false);
+    out.assert_code(9);
+    assert_kill_warning(&out);
+    assert_eq!(dir.read("log"), "child term\n", "{out}");
+}
+
+both_modes!(
+    fn sexton_sleeps_through_the_grace_period(pid1: bool) {
+        // Between passes sexton sleeps on the pidfds of what is left, until one exits or the
+        // grace period ends: with /proc it never has to look again every 10 ms. The leftover
+        // ignores SIGTERM and, unlike IGNORES, starts nothing whose exit would wake sexton.
+        let dir = TempDir::new();
+        let run = sexton(["-t", "3", "sh", "-c", MAIN])
+            .env(
+                "LEFT",
+                r#"trap '' TERM; echo $$ > "$D/left"; exec sleep 1000"#,
+            )
+            .dir(&dir)
+            .as_pid1(pid1)
+            .spawn();
+        dir.wait_for("exiting");
+        let pid = run.sexton_pid();
+        let switches = || kit::procfs::context_switches(pid).expect("sexton runs");
+        let before = switches();
+        // The measurement window itself, not a synchronisation delay: well inside the grace
+        // period, in which a sexton looking every 10 ms would wake some 80 times.
+        std::thread::sleep(Duration::from_millis(800));
+        let woke = switches() - before;
+        assert!(
+            woke < 20,
+            "sexton woke {woke} times in 0.8 s of the grace period"
+        );
+    }
+);
 
 #[test]
 fn a_leftover_ignoring_term_is_killed_after_the_grace_period_as_pid_1() {
@@ -663,6 +726,82 @@ both_modes!(
         assert_ended_quietly_within_the_grace_period(&dir, &out);
     }
 );
+
+#[test]
+fn a_pid_used_again_in_the_grace_period_is_a_new_process() {
+    // A leftover that had SIGTERM exits; its pid goes to a new process during the grace period
+    // (through ns_last_pid, with sexton PID 1). The new process must get SIGTERM too, not be
+    // taken for the one that already had it. The leftover's handler starts a helper, which
+    // sexton finds new once the leftover has gone; the helper's own handler starts the new
+    // process under the old pid, and exits once that one is ready. Each starts with SIGTERM
+    // blocked, so one sent before its handler is there waits for it. A bystander that ignores
+    // SIGTERM lives on until then, so the new process is never all that is left.
+    let bystander = r#"import os, signal, time
+d = os.environ["D"]
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open(d + "/bystander", "w").write("ready\n")
+while os.path.isdir(d) and not os.path.exists(d + "/log"): time.sleep(0.05)
+"#;
+    let left = r#"import os, signal, sys, time
+d = os.environ["D"]
+def term(*_):
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    os.environ["P"] = str(os.getpid())
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", os.environ["HELPER"]])
+    os._exit(0)
+signal.signal(signal.SIGTERM, term)
+open(d + "/left.tmp", "w").write("%d\n" % os.getpid())
+os.rename(d + "/left.tmp", d + "/left")
+while os.path.isdir(d): time.sleep(0.05)
+"#;
+    let helper = r#"import os, signal, sys, time
+d = os.environ["D"]
+def term(*_):
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    open("/proc/sys/kernel/ns_last_pid", "w").write(str(int(os.environ["P"]) - 1))
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", os.environ["AGAIN"]])
+    while not os.path.exists(d + "/again"): time.sleep(0.01)
+    os._exit(0)
+signal.signal(signal.SIGTERM, term)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+while os.path.isdir(d): time.sleep(0.05)
+"#;
+    let again = r#"import os, signal, time
+d = os.environ["D"]
+def term(*_):
+    open(d + "/log", "a").write("again term\n")
+    os._exit(0)
+signal.signal(signal.SIGTERM, term)
+open(d + "/again.tmp", "w").write("%d\n" % os.getpid())
+os.rename(d + "/again.tmp", d + "/again")
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+while os.path.isdir(d): time.sleep(0.05)
+"#;
+    let dir = TempDir::new();
+    let out = sexton(["-t", "5", "sh", "-c", MAIN])
+        .env(
+            "LEFT",
+            r#"python3 -c "$BYSTANDER" &
+               while [ ! -s "$D/bystander" ]; do sleep 0.01; done
+               exec python3 -c "$LEFT_PY""#,
+        )
+        .env("BYSTANDER", bystander)
+        .env("LEFT_PY", left)
+        .env("HELPER", helper)
+        .env("AGAIN", again)
+        .dir(&dir)
+        .in_pid_namespace()
+        .run();
+    out.assert_code(9);
+    assert_eq!(
+        dir.read("again"),
+        dir.read("left"),
+        "the pid was not used again:\n{out}"
+    );
+    assert_eq!(dir.read("log"), "again term\n", "{out}");
+}
 
 #[test]
 fn without_proc_an_emptied_process_group_is_never_signalled_again() {

@@ -37,7 +37,7 @@ pub fn measure(inits: &[Init], results: &mut Results) {
         }
         let before: Vec<Option<u64>> = idle
             .iter()
-            .map(|(_, run)| context_switches(run.pid()))
+            .map(|(_, run)| procfs::context_switches(run.pid()))
             .collect();
         for (i, run) in &idle {
             if results.failed(*i, Metric::Rss) {
@@ -51,7 +51,7 @@ pub fn measure(inits: &[Init], results: &mut Results) {
         // The measurement window itself, not a synchronisation delay.
         thread::sleep(WINDOW);
         for ((i, run), before) in idle.iter().zip(before) {
-            match (before, context_switches(run.pid())) {
+            match (before, procfs::context_switches(run.pid())) {
                 (Some(before), Some(after)) => {
                     results.add(*i, Metric::Wakeups, (after - before) as f64);
                 }
@@ -78,19 +78,4 @@ fn start_sleeping(init: &Init) -> Result<Running, String> {
         return Err("the init did not settle with `sleep` as its child".into());
     }
     Ok(run)
-}
-
-/// Voluntary plus involuntary context switches of all threads of `pid`.
-fn context_switches(pid: i32) -> Option<u64> {
-    let tasks = procfs::tasks(pid);
-    if tasks.is_empty() {
-        return None;
-    }
-    tasks.into_iter().try_fold(0, |total, tid| {
-        Some(
-            total
-                + procfs::status_number(tid, "voluntary_ctxt_switches")?
-                + procfs::status_number(tid, "nonvoluntary_ctxt_switches")?,
-        )
-    })
 }

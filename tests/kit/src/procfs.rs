@@ -99,6 +99,21 @@ pub fn status_number(pid: i32, name: &str) -> Option<u64> {
         .ok()
 }
 
+/// Voluntary plus involuntary context switches of all threads of `pid`.
+pub fn context_switches(pid: i32) -> Option<u64> {
+    let tasks = tasks(pid);
+    if tasks.is_empty() {
+        return None;
+    }
+    tasks.into_iter().try_fold(0, |total, tid| {
+        Some(
+            total
+                + status_number(tid, "voluntary_ctxt_switches")?
+                + status_number(tid, "nonvoluntary_ctxt_switches")?,
+        )
+    })
+}
+
 /// A signal set of /proc/PID/status ("SigBlk", "SigIgn", "SigCgt", "ShdPnd"); 0 if gone.
 pub fn signal_set(pid: i32, name: &str) -> u64 {
     status_field(pid, name)
