@@ -143,7 +143,8 @@ struct Shutdown {
     procfs: Result<Procfs, &'static str>,
     /// Whether the first pass, which sends SIGTERM to everything, is done.
     started: bool,
-    /// The pids found that have had SIGTERM, so that each gets it once. A pid that a look no
+    /// The pids found that have had a signal (SIGTERM in the grace period, SIGKILL after it,
+    /// when nothing asks any more), so that each gets SIGTERM once. A pid that a look no
     /// longer finds drops out: whoever has it next is a new process.
     termed: Vec<c_int>,
     /// COMMAND's process group was found empty: from then on its id may be another group's.
@@ -309,7 +310,7 @@ impl Shutdown {
                 Ok(_) => {}
             }
             let new = !self.termed.contains(&found.pid);
-            if !killing && new {
+            if new {
                 self.termed.push(found.pid);
             }
             if reached.is_none()
