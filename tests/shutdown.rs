@@ -710,22 +710,64 @@ fn a_leftover_killed_in_the_shutdown_is_reported_in_words() {
     );
 }
 
+/// A leftover whose own shutdown starts a helper and exits: the helper is new in the grace
+/// period. (It starts with SIGTERM's default action: a copy of the shell with the trap would
+/// take the one SIGTERM and then exec the helper.)
+const OBEYS_WITH_A_HELPER: &str = r#"
+    helper='while [ -d "$D" ]; do sleep 0.05 & wait $!; done'
+    trap 'trap - TERM; sh -c "$helper" & exit 0' TERM
+    echo $$ > "$D/left"
+    while [ -d "$D" ]; do sleep 0.05 & wait $!; done
+"#;
+
 both_modes!(
     fn a_process_started_in_the_grace_period_gets_term_too(pid1: bool) {
-        // The leftover's own shutdown starts a helper and exits: the helper, new in the grace
-        // period, must get SIGTERM then, not SIGKILL 30 s later. (It starts with SIGTERM's
-        // default action: a copy of the shell with the trap would take the one SIGTERM and
-        // then exec the helper.)
-        let obeys_with_a_helper = r#"
-            helper='while [ -d "$D" ]; do sleep 0.05 & wait $!; done'
-            trap 'trap - TERM; sh -c "$helper" & exit 0' TERM
-            echo $$ > "$D/left"
-            while [ -d "$D" ]; do sleep 0.05 & wait $!; done
-        "#;
-        let (dir, out) = run_with_leftover(&["-t", "30"], obeys_with_a_helper, pid1);
+        // The helper must get SIGTERM then, not SIGKILL 30 s later.
+        let (dir, out) = run_with_leftover(&["-t", "30"], OBEYS_WITH_A_HELPER, pid1);
         assert_ended_quietly_within_the_grace_period(&dir, &out);
     }
 );
+
+#[test]
+fn only_the_first_sigterm_is_said_at_info_level() {
+    // What later passes send to processes new in the grace period is said at debug level.
+    let (_dir, out) = run_with_leftover(&["-v", "-t", "30"], OBEYS_WITH_A_HELPER, false);
+    out.assert_code(9);
+    let said = out.stderr.matches("sent SIGTERM").count();
+    assert_eq!(said, 1, "{out}");
+}
+
+#[test]
+fn what_is_left_behind_is_named_by_ten_pids_at_most() {
+    // A seccomp profile that refuses every way of signalling leaves the leftovers running;
+    // the warning names ten of them, then "...".
+    let main = r#"
+        i=0
+        while [ $i -lt "$N" ]; do python3 -c "$WAIT" & i=$((i + 1)); done
+        exit 3
+    "#;
+    let wait = "import os, time\nwhile os.path.isdir(os.environ['D']): time.sleep(0.05)";
+    for (n, more) in [(10, ""), (11, " ...")] {
+        let dir = TempDir::new();
+        let out = sexton(["-t", "0", "sh", "-c", main])
+            .env("N", n.to_string())
+            .env("WAIT", wait)
+            .dir(&dir)
+            .refuse_syscall(libc::SYS_kill, libc::EPERM)
+            .refuse_syscall(libc::SYS_pidfd_send_signal, libc::EPERM)
+            .run();
+        out.assert_code(3);
+        let named = out
+            .stderr
+            .split_once(&format!("leaving {n} leftover processes (pid "))
+            .and_then(|(_, rest)| rest.split_once(") behind"))
+            .map(|(pids, _)| pids)
+            .unwrap_or_else(|| panic!("no warning naming {n} leftovers:\n{out}"));
+        let (pids, tail) = named.split_at(named.len() - more.len());
+        assert_eq!(tail, more, "{out}");
+        assert_eq!(pids.split(' ').count(), 10, "{out}");
+    }
+}
 
 #[test]
 fn a_pid_used_again_in_the_grace_period_is_a_new_process() {
