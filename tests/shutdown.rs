@@ -90,6 +90,15 @@ fn script_running_sexton(script: &str, main: &str, dir: &TempDir) -> util::Run {
         .dir(dir)
 }
 
+/// Whether the test is skipped, for want of root to do what `needs` says; says so.
+fn not_root(needs: &str) -> bool {
+    let skip = !kit::ns::is_root();
+    if skip {
+        eprintln!("skipped: needs root {needs}");
+    }
+    skip
+}
+
 fn gone(pid: i32) -> bool {
     !kit::procfs::is_alive(pid)
 }
@@ -456,8 +465,7 @@ fn an_ancestors_proc_is_not_trusted_though_it_names_sextons_pid() {
     // /proc/self names its pid, and only the NSpid line tells that this /proc is not its own.
     // Trusted, it would look for sexton's children under their pids in the parent namespace;
     // untrusted, COMMAND's process group is signalled, and the leftover gets SIGTERM.
-    if !kit::ns::is_root() {
-        eprintln!("skipped: needs root to choose pids with clone3");
+    if not_root("to choose pids with clone3") {
         return;
     }
     let main = r#"
@@ -492,8 +500,7 @@ fn as_pid_1_a_process_hidden_by_hidepid_still_gets_term() {
     // A process that entered the namespace from outside (nsenter) is no descendant of
     // sexton's, and /proc (hidepid=2, a non-dumpable process of sexton's user) does not show
     // it; kill(-1, 0) still finds it, so it must get SIGTERM.
-    if !kit::ns::is_root() {
-        eprintln!("skipped: needs root to mount /proc with hidepid and enter the namespace");
+    if not_root("to mount /proc with hidepid and enter the namespace") {
         return;
     }
     let main = r#"
@@ -657,8 +664,7 @@ fn an_empty_grace_variable_is_the_default() {
 fn a_leftover_hidden_by_hidepid_is_still_shut_down() {
     // A non-root sexton under `hidepid=2` cannot see a non-dumpable process of its own user
     // (ssh-agent is one) in /proc; once orphaned, it is still sexton's child.
-    if !kit::ns::is_root() {
-        eprintln!("skipped: needs root to mount /proc with hidepid and drop to another user");
+    if not_root("to mount /proc with hidepid and drop to another user") {
         return;
     }
     let main = r#"
@@ -850,8 +856,7 @@ fn without_proc_an_emptied_process_group_is_never_signalled_again() {
     // Without /proc sexton signals COMMAND's process group. Once the group is empty its id
     // can go to an unrelated group, which the SIGKILL at the end of the grace period must
     // spare. The pid is handed out again through ns_last_pid.
-    if !kit::ns::is_root() {
-        eprintln!("skipped: needs root to set ns_last_pid");
+    if not_root("to set ns_last_pid") {
         return;
     }
     let main = r#"
