@@ -527,6 +527,9 @@ if sexton == 0:
     fprog = struct.pack("=HxxxxxxQ", 4, ctypes.addressof(program))
     libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
     listener = libc.syscall(SECCOMP, 1, 8, fprog)  # SET_MODE_FILTER, FLAG_NEW_LISTENER
+    if listener < 0:
+        print("seccomp:", os.strerror(ctypes.get_errno()))
+        os._exit(99)
     socket.send_fds(theirs, [b"l"], [listener])
     args = [a.encode() for a in sys.argv[1:]]
     env = [("%s=%s" % kv).encode() for kv in os.environ.items()]
@@ -534,7 +537,11 @@ if sexton == 0:
     envp = (ctypes.c_char_p * (len(env) + 1))(*env, None)
     libc.syscall(EXECVEAT, ctypes.c_long(-100), args[0], argv, envp, 0)
     os._exit(99)
-_, (listener,), _, _ = socket.recv_fds(ours, 1, 1)
+theirs.close()
+_, fds, _, _ = socket.recv_fds(ours, 1, 1)
+if not fds:
+    sys.exit("no listener: code=%d" % os.waitstatus_to_exitcode(os.waitpid(sexton, 0)[1]))
+listener = fds[0]
 
 def held(seconds):
     # The id and pid of the next execve held, or None.
@@ -553,6 +560,7 @@ def comm_and_state(pid):
 first = held(10)
 if first is None:
     print("COMMAND never called execve")
+    os.kill(sexton, signal.SIGKILL)
 else:
     child = first[1]
     os.kill(child, signal.SIGSTOP)
@@ -575,7 +583,7 @@ fn a_stop_before_the_exec_is_held_until_the_command_runs() {
     // Stopped between fork and exec (a Ctrl-Z once COMMAND has the foreground), COMMAND would
     // never exec, and sexton, waiting for the exec, would wait for ever. sexton continues it
     // and, once it has exec'd, stops it again with the same signal.
-    let out = util::direct(["python3", "-c", HOLD_EXEC, SEXTON, "sleep", "30"])
+    let out = util::direct(["python3", "-u", "-c", HOLD_EXEC, SEXTON, "sleep", "30"])
         .env("SYS_EXECVE", libc::SYS_execve.to_string())
         .env("SYS_EXECVEAT", libc::SYS_execveat.to_string())
         .env("SYS_SECCOMP", libc::SYS_seccomp.to_string())

@@ -143,9 +143,9 @@ struct Shutdown {
     procfs: Result<Procfs, &'static str>,
     /// Whether the first pass, which sends SIGTERM to everything, is done.
     started: bool,
-    /// The pids found that have had a signal (SIGTERM in the grace period, SIGKILL after it,
-    /// when nothing asks any more), so that each gets SIGTERM once. A pid that a look no
-    /// longer finds drops out: whoever has it next is a new process.
+    /// The pids found and tried once, whether the signal got through or not, so that each
+    /// gets SIGTERM once in the grace period (after it the list is kept but not read). A pid
+    /// that a look no longer finds drops out: whoever has it next is a new process.
     termed: Vec<c_int>,
     /// COMMAND's process group was found empty: from then on its id may be another group's.
     group_gone: bool,
