@@ -823,8 +823,7 @@ def term(*_):
         os.execv(sys.executable, [sys.executable, "-c", os.environ["HELPER"]])
     os._exit(0)
 signal.signal(signal.SIGTERM, term)
-open(d + "/left.tmp", "w").write("%d\n" % os.getpid())
-os.rename(d + "/left.tmp", d + "/left")
+open(d + "/left", "w").write("%d\n" % os.getpid())
 while os.path.isdir(d): time.sleep(0.05)
 "#;
     let helper = r#"import os, signal, sys, time
@@ -846,8 +845,7 @@ def term(*_):
     open(d + "/log", "a").write("again term\n")
     os._exit(0)
 signal.signal(signal.SIGTERM, term)
-open(d + "/again.tmp", "w").write("%d\n" % os.getpid())
-os.rename(d + "/again.tmp", d + "/again")
+open(d + "/again", "w").write("%d\n" % os.getpid())
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 while os.path.isdir(d): time.sleep(0.05)
 "#;

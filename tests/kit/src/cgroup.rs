@@ -2,11 +2,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use crate::tree::Tree;
-use crate::wait;
+use crate::{dir, wait};
 
 /// A shell script that joins the cgroup "$CG" and then runs its arguments there: pass it to
 /// `sh -c JOIN sh PROGRAM ARGS...` with `CG` set to [`Cgroup::path`].
@@ -22,12 +21,6 @@ impl Cgroup {
     /// A new cgroup limited to `limit` tasks, in the first hierarchy with a pids controller
     /// this process may write to; otherwise the reasons why none fits.
     pub fn new(limit: u32) -> Result<Cgroup, String> {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "sexton-test-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Relaxed)
-        );
         let mut reasons = Vec::new();
         for base in [
             "/sys/fs/cgroup",
@@ -48,11 +41,13 @@ impl Cgroup {
                     continue;
                 }
             }
-            let dir = base.join(&name);
-            if let Err(err) = fs::create_dir(&dir) {
-                reasons.push(format!("{}: {err}", dir.display()));
-                continue;
-            }
+            let dir = match dir::create_unique(base) {
+                Ok(dir) => dir,
+                Err(err) => {
+                    reasons.push(format!("{}: {err}", base.display()));
+                    continue;
+                }
+            };
             let cgroup = Cgroup { dir };
             if let Err(err) = fs::write(cgroup.dir.join("pids.max"), limit.to_string()) {
                 reasons.push(format!("{}/pids.max: {err}", cgroup.dir.display()));

@@ -1,9 +1,10 @@
 //! Scratch directories.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::wait;
 
@@ -13,16 +14,10 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new() -> TempDir {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "sexton-test-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
+        let tmp = std::env::temp_dir();
+        create_unique(&tmp)
+            .map(TempDir)
+            .unwrap_or_else(|err| panic!("create a directory in {}: {err}", tmp.display()))
     }
 
     pub fn path(&self) -> &Path {
@@ -82,5 +77,29 @@ impl Default for TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Creates a directory `sexton-test-...` in `parent` (a temp dir, a cgroup hierarchy) that no
+/// other test run has. The pid alone does not make the name unique: runs in PID namespaces of
+/// their own (`.ci/mutants` runs two side by side) share /tmp and the cgroups, and have the
+/// same pids. A name already there belongs to another run: it is left alone, and the next
+/// one tried.
+pub(crate) fn create_unique(parent: &Path) -> io::Result<PathBuf> {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    loop {
+        let name = format!(
+            "sexton-test-{}-{nanos}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Relaxed)
+        );
+        let path = parent.join(name);
+        match fs::create_dir(&path) {
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+            done => return done.map(|()| path),
+        }
     }
 }
