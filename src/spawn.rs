@@ -131,12 +131,11 @@ pub fn command(
 /// exec did succeed, and nothing may be left running that sexton no longer waits for.
 fn reap_failed(child: Pid) {
     // SAFETY: kill(2) and waitpid(2) take plain integers and a valid out-pointer; the child is
-    // sexton's and not yet reaped, so its pid is still its own.
+    // sexton's and not yet reaped, so its pid is still its own. Without a signal handler the
+    // wait is never interrupted (EINTR).
     unsafe {
         libc::kill(child.as_raw(), libc::SIGKILL);
-        let mut status = 0;
-        while libc::waitpid(child.as_raw(), &mut status, 0) == -1 && Errno::last() == Errno::EINTR {
-        }
+        libc::waitpid(child.as_raw(), &mut 0, 0);
     }
 }
 
@@ -314,10 +313,14 @@ impl StopWatch {
             events: libc::POLLIN,
             revents: 0,
         });
-        // SAFETY: `fds` holds two initialised pollfd entries.
-        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
-            // EINTR; anything else (ENOMEM) leaves the report to `exec_error`'s blocking read.
-            return Errno::last() != Errno::EINTR;
+        // SAFETY: `fds` holds two initialised pollfd entries; no timeout and no signal mask: it
+        // waits as long as it takes, with sexton's mask.
+        let polled =
+            unsafe { libc::ppoll(fds.as_mut_ptr(), 2, std::ptr::null(), std::ptr::null()) };
+        if polled == -1 {
+            // Not EINTR: sexton installs no signal handler. Whatever it is (ENOMEM), the report
+            // is left to `exec_error`'s blocking read.
+            return true;
         }
         if fds[0].revents != 0 {
             return true;
@@ -379,26 +382,23 @@ fn stopped_before_exec(child: Pid, reported: &OwnedFd) -> Option<Signal> {
     Signal::new(stopped(0)?)
 }
 
-/// Waits for the exec: end of file means it succeeded, four bytes are its errno. A failing
-/// read of our own pipe cannot tell, so it counts as a failure with the read's errno.
+/// Waits for the exec: end of file means it succeeded, four bytes are its errno. The read is
+/// never interrupted (EINTR): sexton installs no signal handler. A failing read of our own pipe
+/// cannot tell, so it counts as a failure with the read's errno.
 fn exec_error(reported: &OwnedFd) -> Option<Errno> {
     let mut errno: c_int = 0;
-    loop {
-        // SAFETY: `reported` is an open descriptor, and `errno` has room for the bytes asked
-        // for.
-        let n = unsafe {
-            libc::read(
-                reported.as_raw_fd(),
-                (&raw mut errno).cast(),
-                size_of_val(&errno),
-            )
-        };
-        match n {
-            0 => return None,
-            -1 if Errno::last() == Errno::EINTR => continue,
-            -1 => return Some(Errno::last()),
-            _ => return Some(Errno::from_raw(errno)),
-        }
+    // SAFETY: `reported` is an open descriptor, and `errno` has room for the bytes asked for.
+    let n = unsafe {
+        libc::read(
+            reported.as_raw_fd(),
+            (&raw mut errno).cast(),
+            size_of_val(&errno),
+        )
+    };
+    match n {
+        0 => None,
+        -1 => Some(Errno::last()),
+        _ => Some(Errno::from_raw(errno)),
     }
 }
 
