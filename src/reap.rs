@@ -110,9 +110,11 @@ impl Reaper {
     }
 }
 
+/// The outcome in an exit status; never a stop's, which the loop takes first. A process that
+/// exited has no signal in it (WTERMSIG is 0), one that a signal killed has one.
 fn decode(status: c_int) -> Outcome {
     match Signal::new(libc::WTERMSIG(status)) {
-        Some(sig) if libc::WIFSIGNALED(status) => Outcome::Signaled(sig),
-        _ => Outcome::Exited(libc::WEXITSTATUS(status) as u8),
+        Some(sig) => Outcome::Signaled(sig),
+        None => Outcome::Exited(libc::WEXITSTATUS(status) as u8),
     }
 }

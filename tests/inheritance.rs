@@ -276,6 +276,50 @@ fn sexton_keeps_no_inherited_descriptor_without_close_range() {
     );
 }
 
+#[test]
+fn without_close_range_or_proc_every_descriptor_below_the_limit_is_let_go() {
+    // The last fallback closes every number below the descriptor limit. The pipe is passed as
+    // the highest descriptor the limit allows, well above the 1024 a guess would stop at.
+    let mut limit = kit::libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid out-pointer.
+    unsafe { kit::libc::getrlimit(kit::libc::RLIMIT_NOFILE, &mut limit) };
+    let Some(high) = i32::try_from(limit.rlim_cur)
+        .ok()
+        .map(|n| n - 1)
+        .filter(|&n| n > 1024)
+    else {
+        eprintln!(
+            "skipped: the descriptor limit ({}) is too low",
+            limit.rlim_cur
+        );
+        return;
+    };
+    let dir = TempDir::new();
+    let (read, write) = kit::pipe();
+    let script = r#"mount -t tmpfs none /proc && exec "$SEXTON" -- python3 -c "$CLOSE""#;
+    let close = "import os, time\n\
+                 os.close(int(os.environ['HIGH']))\n\
+                 open(os.environ['D'] + '/closed', 'w').close()\n\
+                 time.sleep(30)";
+    let mut run = direct(kit::ns::unshare_argv_with(&["--mount"]))
+        .args(["sh", "-c", script])
+        .env("SEXTON", util::SEXTON)
+        .env("CLOSE", close)
+        .env("HIGH", high.to_string())
+        .refuse_syscall(kit::libc::SYS_close_range, kit::libc::ENOSYS)
+        .pass_fd(write.as_raw_fd(), high)
+        .dir(&dir)
+        .spawn();
+    drop(write);
+    dir.wait_for("closed");
+    kit::wait::until("the pipe's reader to see end of file", || hung_up(&read));
+    run.signal(SIGTERM);
+    run.wait().assert_code(143);
+}
+
 /// In pause mode there is no program to pass anything to: neither sexton nor its placeholder
 /// keeps what sexton was launched with.
 #[test]

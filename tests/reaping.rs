@@ -82,3 +82,24 @@ fn a_healthy_run_with_orphans_is_silent_without_w() {
         .assert_code(0)
         .assert_quiet();
 }
+
+#[test]
+fn a_stopped_orphan_is_not_taken_for_the_command() {
+    // An adopted orphan stops itself: its stop is its own, left to whoever continues it, and
+    // nothing sexton does about COMMAND's stops (job control) applies to it.
+    let dir = TempDir::new();
+    let script = r#"
+        ( sh -c 'echo $$ > "$D/orphan"; kill -STOP $$' & )
+        while [ -d "$D" ] && [ ! -e "$D/done" ]; do sleep 0.02 & wait $!; done
+    "#;
+    let mut run = sexton(["-vv", "sh", "-c", script]).dir(&dir).spawn();
+    let orphan = dir.wait_for_pid("orphan");
+    run.wait_for_log(&format!("pid {orphan} was stopped"));
+    let stderr = run.stderr();
+    assert!(!stderr.contains("command (pid"), "{stderr}");
+    assert_eq!(kit::procfs::state(orphan), Some('T'));
+    // SAFETY: kill(2) on the orphan's pid, which stays its own until sexton reaps it.
+    unsafe { kit::libc::kill(orphan, kit::libc::SIGKILL) };
+    std::fs::write(dir.join("done"), "").unwrap();
+    run.wait().assert_code(0);
+}

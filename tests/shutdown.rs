@@ -750,6 +750,59 @@ both_modes!(
 );
 
 #[test]
+fn with_too_few_descriptors_for_pidfds_sexton_keeps_looking() {
+    // Under a low descriptor limit most leftovers get no pidfd (EMFILE), so no pidfd tells
+    // of what happens to them: sexton must look again every 10 ms, not sleep until the end of
+    // the grace period. A process started meanwhile by a leftover must get SIGTERM then.
+    let main = r#"
+        i=0
+        while [ $i -lt 16 ]; do sh -c 'trap "" TERM; exec sleep 1000' & i=$((i + 1)); done
+        python3 -c "$LATE_PY" &
+        while [ ! -e "$D/waiting" ]; do sleep 0.01; done
+        touch "$D/exiting"
+        exit 3
+    "#;
+    // A leftover that ignores SIGTERM and, half a second into the grace period, starts one
+    // that logs it, with SIGTERM blocked until its handler is there: sexton, looking every
+    // 10 ms, may find it at once.
+    let late = r#"import os, signal, subprocess, sys, time
+d = os.environ["D"]
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open(d + "/waiting", "w").close()
+while not os.path.exists(d + "/exiting"): time.sleep(0.01)
+time.sleep(0.5)
+def blocked():
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+subprocess.Popen([sys.executable, "-c", os.environ["LOGS_TERM"]], preexec_fn=blocked)
+while os.path.isdir(d): time.sleep(0.05)
+"#;
+    let logs_term = r#"import os, signal, sys, time
+d = os.environ["D"]
+def term(*_):
+    open(d + "/log", "a").write("late term\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, term)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+while os.path.isdir(d): time.sleep(0.05)
+"#;
+    let dir = TempDir::new();
+    let out = util::direct([
+        "sh",
+        "-c",
+        r#"ulimit -n 16 && exec "$SEXTON" -t 3 -- sh -c "$MAIN""#,
+    ])
+    .env("SEXTON", SEXTON)
+    .env("MAIN", main)
+    .env("LATE_PY", late)
+    .env("LOGS_TERM", logs_term)
+    .dir(&dir)
+    .run();
+    out.assert_code(3);
+    assert_eq!(dir.read("log"), "late term\n", "{out}");
+}
+
+#[test]
 fn only_the_first_sigterm_is_said_at_info_level() {
     // What later passes send to processes new in the grace period is said at debug level.
     let (_dir, out) = run_with_leftover(&["-v", "-t", "30"], OBEYS_WITH_A_HELPER, false);

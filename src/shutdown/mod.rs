@@ -298,11 +298,22 @@ impl Shutdown {
         };
         let tree: Vec<c_int> = left.found.iter().map(|f| f.pid).collect();
         let mut count = 0;
+        let mut out_of_descriptors = false;
         for &found in &left.found {
-            let pidfd = Pidfd::open(found.pid);
+            let pidfd = if out_of_descriptors {
+                Err(Errno::EMFILE)
+            } else {
+                Pidfd::open(found.pid)
+            };
             match &pidfd {
                 Err(Errno::ESRCH) => continue,
                 Err(errno) => {
+                    if matches!(errno, Errno::EMFILE | Errno::ENFILE) && !out_of_descriptors {
+                        // The rest of the pass goes without pidfds, and one goes back, so
+                        // that the parents of what is left can still be read in /proc.
+                        out_of_descriptors = true;
+                        watch.pidfds.pop();
+                    }
                     self.fall_back(format!("pidfd_open failed ({errno})"));
                     watch.blind = true;
                 }
