@@ -803,6 +803,21 @@ while os.path.isdir(d): time.sleep(0.05)
 }
 
 #[test]
+fn as_pid_1_a_leftover_gets_sigterm_once() {
+    // The first pass reaches the whole namespace with kill(-1, SIGTERM); the later passes of
+    // the grace period (woken here by the exits of the leftover's own children) send SIGTERM
+    // only to processes new since, not to the namespace again.
+    let traps_and_stays = r#"
+        trap 'echo term >> "$D/log"' TERM
+        echo $$ > "$D/left"
+        while [ -d "$D" ]; do sleep 0.05 & wait $!; done
+    "#;
+    let (dir, out) = run_with_leftover(&["-t", "1"], traps_and_stays, true);
+    out.assert_code(9);
+    assert_eq!(dir.read("log"), "term\n", "{out}");
+}
+
+#[test]
 fn only_the_first_sigterm_is_said_at_info_level() {
     // What later passes send to processes new in the grace period is said at debug level.
     let (_dir, out) = run_with_leftover(&["-v", "-t", "30"], OBEYS_WITH_A_HELPER, false);
