@@ -817,6 +817,66 @@ fn as_pid_1_a_leftover_gets_sigterm_once() {
     assert_eq!(dir.read("log"), "term\n", "{out}");
 }
 
+/// The rest of a [`util::seccomp_hold`] script, run as PID 1 of a PID namespace, `HOLD_PIDFD
+/// SEXTON ARGS...`: holds sexton's pidfd_open(2) of the process whose pid COMMAND wrote to
+/// "$D/g", and meanwhile gives that pid to an unrelated process (a child of this script's,
+/// through ns_last_pid) that logs SIGTERM. Prints whether the pid was used again, sexton's
+/// exit code, and what the unrelated process got.
+const HOLD_PIDFD: &str = r#"
+d = os.environ["D"]
+sexton, listener = launch(int(os.environ["SYS_PIDFD_OPEN"]), sys.argv[1:])
+while not (os.path.exists(d + "/g") and open(d + "/g").read().strip()): time.sleep(0.01)
+g = int(open(d + "/g").read())
+unrelated = None
+while os.waitpid(sexton, os.WNOHANG)[0] == 0:
+    call = held(listener, 0.1)
+    if call is None:
+        continue
+    ident, _, args = call
+    if args[0] == g and unrelated is None:
+        os.kill(g, signal.SIGKILL)
+        while os.path.exists("/proc/%d" % g): time.sleep(0.01)
+        signal.signal(signal.SIGTERM, lambda *_: (open(d + "/log", "a").write("unrelated term\n"), os._exit(0)))
+        open("/proc/sys/kernel/ns_last_pid", "w").write(str(g - 1))
+        unrelated = os.fork()
+        if unrelated == 0:
+            while os.path.isdir(d): time.sleep(0.05)
+            os._exit(0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        print("reused" if unrelated == g else "not reused: %d" % unrelated)
+    go_on(listener, ident)
+print("done")
+if unrelated:
+    os.kill(unrelated, signal.SIGKILL)
+"#;
+
+#[test]
+fn a_pid_that_changed_hands_after_the_look_is_not_signalled() {
+    // Between the look that finds a leftover's child and the pidfd that pins it, the child
+    // dies and its pid goes to a process outside sexton's tree. The pidfd then pins that
+    // process: the parent, read again, shows it is not sexton's, and it must not be signalled.
+    let main = r#"
+        sh -c 'trap "" TERM
+               sh -c "echo \$\$ > \"\$D/g\"; exec sleep 1000" &
+               wait; exec sleep 1000' &
+        while [ ! -s "$D/g" ]; do sleep 0.01; done
+        exit 3
+    "#;
+    let dir = TempDir::new();
+    let out = util::seccomp_hold(HOLD_PIDFD, [SEXTON, "-t", "1", "--", "sh", "-c", main])
+        .dir(&dir)
+        .in_pid_namespace()
+        .deadline(Duration::from_secs(20))
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.stdout(), "reused\ndone\n", "{out}");
+    assert_eq!(
+        dir.read("log"),
+        "",
+        "the unrelated process was signalled:\n{out}"
+    );
+}
+
 #[test]
 fn only_the_first_sigterm_is_said_at_info_level() {
     // What later passes send to processes new in the grace period is said at debug level.

@@ -1,7 +1,8 @@
 //! On a terminal: COMMAND gets the foreground (it can read the terminal and gets Ctrl-C),
 //! the job-control signals never stop sexton itself, and under a job-control shell Ctrl-Z,
 //! `fg`, `bg` and `&` work as they do without sexton. Real pseudo-terminals throughout; and
-//! a stop in the instant before COMMAND's exec, held open by a seccomp filter.
+//! a stop in the instant before COMMAND's exec, held open by a seccomp filter
+//! ([`util::seccomp_hold`]).
 
 pub mod util;
 
@@ -506,70 +507,29 @@ fn without_a_terminal_a_sigtstp_stops_command_until_sigcont() {
     run.wait().assert_code(143);
 }
 
-/// `python3 -c HOLD_EXEC SEXTON ARGS...`: runs sexton (started with execveat(2)) under a
-/// seccomp filter that holds every execve(2) until this script answers, so the instant between
-/// COMMAND's fork and its exec, where a Ctrl-Z can land, lasts as long as the test needs. It
-/// stops COMMAND there with SIGSTOP, and lets the exec go on only if COMMAND is continued
-/// (its execve is then made again). Prints what happened and sexton's exit code.
-const HOLD_EXEC: &str = r#"import ctypes, os, select, signal, socket, struct, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-EXECVE, EXECVEAT, SECCOMP = (int(os.environ[n]) for n in ("SYS_EXECVE", "SYS_EXECVEAT", "SYS_SECCOMP"))
-ours, theirs = socket.socketpair()
-sexton = os.fork()
-if sexton == 0:
-    code = b"".join(struct.pack("=HBBI", *op) for op in [
-        (0x20, 0, 0, 0),           # load the syscall number
-        (0x15, 0, 1, EXECVE),      # execve: ask the listener, else allow
-        (0x06, 0, 0, 0x7fc00000),  # SECCOMP_RET_USER_NOTIF
-        (0x06, 0, 0, 0x7fff0000),  # SECCOMP_RET_ALLOW
-    ])
-    program = ctypes.create_string_buffer(code)
-    fprog = struct.pack("=HxxxxxxQ", 4, ctypes.addressof(program))
-    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
-    listener = libc.syscall(SECCOMP, 1, 8, fprog)  # SET_MODE_FILTER, FLAG_NEW_LISTENER
-    if listener < 0:
-        print("seccomp:", os.strerror(ctypes.get_errno()))
-        os._exit(99)
-    socket.send_fds(theirs, [b"l"], [listener])
-    args = [a.encode() for a in sys.argv[1:]]
-    env = [("%s=%s" % kv).encode() for kv in os.environ.items()]
-    argv = (ctypes.c_char_p * (len(args) + 1))(*args, None)
-    envp = (ctypes.c_char_p * (len(env) + 1))(*env, None)
-    libc.syscall(EXECVEAT, ctypes.c_long(-100), args[0], argv, envp, 0)
-    os._exit(99)
-theirs.close()
-_, fds, _, _ = socket.recv_fds(ours, 1, 1)
-if not fds:
-    sys.exit("no listener: code=%d" % os.waitstatus_to_exitcode(os.waitpid(sexton, 0)[1]))
-listener = fds[0]
-
-def held(seconds):
-    # The id and pid of the next execve held, or None.
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if select.select([listener], [], [], end - time.monotonic())[0]:
-            notif = ctypes.create_string_buffer(80)
-            if libc.ioctl(listener, ctypes.c_ulong(0xC0502100), notif) == 0:  # NOTIF_RECV
-                return struct.unpack_from("=QI", notif)
-    return None
-
+/// The rest of a [`util::seccomp_hold`] script, `HOLD_EXEC SEXTON ARGS...`: holds COMMAND's
+/// execve(2), so the instant between its fork and its exec, where a Ctrl-Z can land, lasts as
+/// long as the test needs. It stops COMMAND there with SIGSTOP, and lets the exec go on only if
+/// COMMAND is continued (its execve is then made again). Prints what happened and sexton's
+/// exit code.
+const HOLD_EXEC: &str = r#"
 def comm_and_state(pid):
     stat = open("/proc/%d/stat" % pid, "rb").read()
     return stat[stat.index(b"(") + 1:stat.rindex(b")")], stat[stat.rindex(b")") + 2:][:1]
 
-first = held(10)
+sexton, listener = launch(int(os.environ["SYS_EXECVE"]), sys.argv[1:])
+first = held(listener, 10)
 if first is None:
     print("COMMAND never called execve")
     os.kill(sexton, signal.SIGKILL)
 else:
     child = first[1]
     os.kill(child, signal.SIGSTOP)
-    again = held(10)
+    again = held(listener, 10)
     if again is None:
         print("stopped before its exec for good")
     else:
-        ctypes.CDLL(None).ioctl(listener, ctypes.c_ulong(0xC0182101),  # NOTIF_SEND: go on
-                                struct.pack("=QqiI", again[0], 0, 0, 1))
+        go_on(listener, again[0])
         end = time.monotonic() + 10
         while comm_and_state(child) != (b"sleep", b"T") and time.monotonic() < end:
             time.sleep(0.01)
@@ -583,10 +543,7 @@ fn a_stop_before_the_exec_is_held_until_the_command_runs() {
     // Stopped between fork and exec (a Ctrl-Z once COMMAND has the foreground), COMMAND would
     // never exec, and sexton, waiting for the exec, would wait for ever. sexton continues it
     // and, once it has exec'd, stops it again with the same signal.
-    let out = util::direct(["python3", "-u", "-c", HOLD_EXEC, SEXTON, "sleep", "30"])
-        .env("SYS_EXECVE", libc::SYS_execve.to_string())
-        .env("SYS_EXECVEAT", libc::SYS_execveat.to_string())
-        .env("SYS_SECCOMP", libc::SYS_seccomp.to_string())
+    let out = util::seccomp_hold(HOLD_EXEC, [SEXTON, "sleep", "30"])
         .deadline(Duration::from_secs(40))
         .run();
     assert_eq!(

@@ -597,6 +597,72 @@ done
 
 // ------------------------------------------------------------------------------- variants --
 
+/// The start of a `python3 -c` script that holds one system call of sexton's until it answers
+/// it (a seccomp user notification), so a window of microseconds lasts as long as a test
+/// needs. `launch(syscall, argv)` forks and runs `argv` (sexton, started with execveat(2),
+/// which the filter lets through) with every `syscall` of it and of all it starts held, and
+/// returns its pid and the listener; `held(listener, seconds)` returns the next call held as
+/// (id, pid, args), or None; `go_on(listener, id)` lets it run. Run through [`seccomp_hold`].
+const SECCOMP_HOLD: &str = r#"import ctypes, os, select, signal, socket, struct, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+EXECVEAT, SECCOMP = int(os.environ["SYS_EXECVEAT"]), int(os.environ["SYS_SECCOMP"])
+
+def launch(syscall, argv):
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        code = b"".join(struct.pack("=HBBI", *op) for op in [
+            (0x20, 0, 0, 0),           # load the syscall number
+            (0x15, 0, 1, syscall),     # the one held: ask the listener, else allow
+            (0x06, 0, 0, 0x7fc00000),  # SECCOMP_RET_USER_NOTIF
+            (0x06, 0, 0, 0x7fff0000),  # SECCOMP_RET_ALLOW
+        ])
+        program = ctypes.create_string_buffer(code)
+        fprog = struct.pack("=HxxxxxxQ", 4, ctypes.addressof(program))
+        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+        listener = libc.syscall(SECCOMP, 1, 8, fprog)  # SET_MODE_FILTER, FLAG_NEW_LISTENER
+        if listener < 0:
+            print("seccomp:", os.strerror(ctypes.get_errno()))
+            os._exit(99)
+        socket.send_fds(theirs, [b"l"], [listener])
+        args = [a.encode() for a in argv]
+        env = [("%s=%s" % kv).encode() for kv in os.environ.items()]
+        c_argv = (ctypes.c_char_p * (len(args) + 1))(*args, None)
+        c_envp = (ctypes.c_char_p * (len(env) + 1))(*env, None)
+        libc.syscall(EXECVEAT, ctypes.c_long(-100), args[0], c_argv, c_envp, 0)
+        os._exit(99)
+    theirs.close()
+    _, fds, _, _ = socket.recv_fds(ours, 1, 1)
+    if not fds:
+        sys.exit("no listener: code=%d" % os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+    return pid, fds[0]
+
+def held(listener, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if select.select([listener], [], [], end - time.monotonic())[0]:
+            notif = ctypes.create_string_buffer(80)
+            if libc.ioctl(listener, ctypes.c_ulong(0xC0502100), notif) == 0:  # NOTIF_RECV
+                ident, pid, _, _, _, _, *args = struct.unpack_from("=QIIiIQ6Q", notif)
+                return ident, pid, args
+    return None
+
+def go_on(listener, ident):
+    libc.ioctl(listener, ctypes.c_ulong(0xC0182101),  # NOTIF_SEND, FLAG_CONTINUE
+               struct.pack("=QqiI", ident, 0, 0, 1))
+"#;
+
+/// `python3 -u -c SECCOMP_HOLD+SCRIPT ARGS...`: see [`SECCOMP_HOLD`]. The script finds the
+/// numbers of the system calls it may hold in `SYS_EXECVE` and `SYS_PIDFD_OPEN`.
+pub fn seccomp_hold<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(script: &str, args: I) -> Run {
+    direct(["python3", "-u", "-c", &format!("{SECCOMP_HOLD}{script}")])
+        .args(args)
+        .env("SYS_EXECVE", libc::SYS_execve.to_string())
+        .env("SYS_EXECVEAT", libc::SYS_execveat.to_string())
+        .env("SYS_SECCOMP", libc::SYS_seccomp.to_string())
+        .env("SYS_PIDFD_OPEN", libc::SYS_pidfd_open.to_string())
+}
+
 /// One test body, two tests: `both_modes!(fn name(pid1: bool) { ... })` defines `name` and
 /// the tests `name::as_pid1` (the body with `true`: sexton as PID 1 of a PID namespace) and
 /// `name::as_subreaper` (with `false`: sexton on the host, a child subreaper), so a failure
