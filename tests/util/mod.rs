@@ -640,7 +640,7 @@ def launch(syscall, argv):
 def held(listener, seconds):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        if select.select([listener], [], [], end - time.monotonic())[0]:
+        if select.select([listener], [], [], max(0, end - time.monotonic()))[0]:
             notif = ctypes.create_string_buffer(80)
             if libc.ioctl(listener, ctypes.c_ulong(0xC0502100), notif) == 0:  # NOTIF_RECV
                 ident, pid, _, _, _, _, *args = struct.unpack_from("=QIIiIQ6Q", notif)
