@@ -670,6 +670,19 @@ fn a_seccomp_filter_refusing_pidfds_does_not_stop_the_shutdown() {
 }
 
 #[test]
+fn the_fall_back_to_kill_is_said_once() {
+    // Without pidfds every pass signals with kill(2); sexton says so at debug level, once.
+    let dir = TempDir::new();
+    let out = sexton(["-vv", "-t", "1", "sh", "-c", ESCAPED_THEN_EXIT_3])
+        .dir(&dir)
+        .refuse_syscall(libc::SYS_pidfd_open, libc::EPERM)
+        .run();
+    out.assert_code(3);
+    let said = out.stderr.matches("signalling with kill(2)").count();
+    assert_eq!(said, 1, "{out}");
+}
+
+#[test]
 fn an_empty_grace_variable_is_the_default() {
     sexton(["sh", "-c", "exit 3"])
         .env("SEXTON_GRACE", "")
