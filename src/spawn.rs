@@ -305,8 +305,8 @@ impl StopWatch {
         failure
     }
 
-    /// Sleeps until the exec report or a SIGCHLD comes; true for the report. Takes every
-    /// SIGCHLD queued.
+    /// Sleeps until the exec report or a SIGCHLD comes; true for the report. Takes the SIGCHLD:
+    /// there is at most one, as SIGCHLD is no real-time signal, which could queue.
     fn readable_first(&self, reported: &OwnedFd) -> bool {
         let mut fds = [reported.as_raw_fd(), self.fd.as_raw_fd()].map(|fd| libc::pollfd {
             fd,
@@ -327,15 +327,14 @@ impl StopWatch {
         }
         let mut info = MaybeUninit::<libc::signalfd_siginfo>::uninit();
         // SAFETY: `info` has room for the one record asked for; the descriptor is
-        // non-blocking, so this ends at EAGAIN.
-        while unsafe {
+        // non-blocking, so should the record be gone, this returns at once.
+        unsafe {
             libc::read(
                 self.fd.as_raw_fd(),
                 info.as_mut_ptr().cast(),
                 size_of_val(&info),
             )
-        } > 0
-        {}
+        };
         false
     }
 }
@@ -355,19 +354,19 @@ fn stopped_before_exec(child: Pid, reported: &OwnedFd) -> Option<Signal> {
     let stopped = |flags| {
         // SAFETY: an all-zero siginfo_t is a valid buffer for waitid(2) to fill.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: plain integers and a valid out-pointer; WNOHANG fills in si_pid 0 when
-        // nothing is to be reported, and WSTOPPED alone never reaps.
-        let found = unsafe {
+        // SAFETY: plain integers and a valid out-pointer; WSTOPPED alone never reaps. With
+        // nothing to report (WNOHANG), or failing, it leaves si_pid 0.
+        unsafe {
             libc::waitid(
                 libc::P_PID,
                 child.as_raw().unsigned_abs(),
                 &mut info,
                 libc::WSTOPPED | libc::WNOHANG | flags,
-            ) == 0
-                && info.si_pid() == child.as_raw()
+            )
         };
-        // SAFETY: waitid(2) filled in a child's stop, whose si_status is the signal.
-        found.then(|| unsafe { info.si_status() })
+        // SAFETY: `info` is initialised, and filled in by a child's stop when it names the
+        // child: si_status is then the signal.
+        (unsafe { info.si_pid() } == child.as_raw()).then(|| unsafe { info.si_status() })
     };
     stopped(libc::WNOWAIT)?;
     let mut report = libc::pollfd {

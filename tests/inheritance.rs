@@ -503,3 +503,23 @@ fn a_script_without_interpreter_line_runs_as_execvp_runs_it() {
         assert_eq!(under.stdout(), expected.stdout());
     }
 }
+
+#[test]
+fn once_the_command_runs_sexton_no_longer_blocks_sigchld() {
+    // While it waits for COMMAND's exec, sexton takes SIGCHLD through a signalfd, blocked;
+    // after it, the mask it had is back, so no SIGCHLD stays pending for good.
+    let dir = TempDir::new();
+    let mut run = sexton(["sh", "-c", READY_THEN_SLEEP]).dir(&dir).spawn();
+    dir.wait_for("ready");
+    let pid = run.sexton_pid();
+    assert!(
+        kit::procfs::blocks(pid, SIGTERM),
+        "sexton blocks what it forwards"
+    );
+    // COMMAND may be ready a moment before sexton has heard that its exec succeeded.
+    kit::wait::until("sexton to unblock SIGCHLD", || {
+        !kit::procfs::blocks(pid, kit::libc::SIGCHLD)
+    });
+    run.signal(SIGTERM);
+    run.wait().assert_code(143);
+}
