@@ -552,3 +552,74 @@ fn a_stop_before_the_exec_is_held_until_the_command_runs() {
         "{out}"
     );
 }
+
+#[test]
+fn the_hand_over_uses_dev_tty_and_leaves_the_command_no_descriptor_of_it() {
+    // stdin is not the terminal, so COMMAND can take the foreground before its exec only
+    // through the descriptor of /dev/tty that sexton opened, close-on-exec: COMMAND gets the
+    // terminal without stopping, and inherits no descriptor of it.
+    let dir = TempDir::new();
+    let script = r#"
+        read x </dev/tty; echo "got:$x"
+        for f in /proc/$$/fd/*; do echo "${f##*/} $(readlink "$f")"; done > "$D/fds"
+    "#;
+    let launch = r#"exec "$SEXTON" -vv -- sh -c "$SCRIPT" </dev/null"#;
+    let (mut pty, mut run) = Pty::open().attach(
+        util::direct(["setsid", "--ctty", "sh", "-c", launch])
+            .env("SEXTON", SEXTON)
+            .env("SCRIPT", script)
+            .dir(&dir),
+    );
+    let child = run.sexton_child();
+    pty.answer("hello");
+    run.wait().assert_code(0);
+    // (What the test's own launcher leaks, such as the terminal's other descriptors, is not
+    // sexton's to close: only the one it opened, of /dev/tty, must not be there.)
+    let fds = dir.read("fds");
+    assert!(
+        !fds.lines().any(|l| l.ends_with(" /dev/tty")),
+        "COMMAND inherited sexton's descriptor of /dev/tty:\n{fds}"
+    );
+    let seen = String::from_utf8_lossy(&pty.seen);
+    assert!(
+        !seen.contains(&format!(
+            "made process group {child} the terminal's foreground"
+        )),
+        "COMMAND had to stop to get the terminal:\n{seen}"
+    );
+}
+
+/// `python3 -c GIVES_FOREGROUND SEXTON ARGS...`, as a session leader on a terminal without
+/// job control: runs sexton in a process group of its own in the foreground, then prints which
+/// group holds the foreground once sexton has exited.
+const GIVES_FOREGROUND: &str = r#"import os, signal, sys
+tty = os.open("/dev/tty", os.O_RDWR)
+pid = os.fork()
+if pid == 0:
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    os.tcsetpgrp(tty, os.getpid())
+    signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+    os.execv(sys.argv[1], sys.argv[1:])
+os.waitpid(pid, 0)
+print("foreground:", "sexton's group" if os.tcgetpgrp(tty) == pid else "another group")
+"#;
+
+#[test]
+fn at_the_end_the_foreground_goes_back_to_sextons_group() {
+    // A launcher without job control that gave sexton's group the terminal finds it as it
+    // left it, not with COMMAND's group, which is gone.
+    let (mut pty, mut run) = Pty::open().attach(util::direct([
+        "setsid",
+        "--ctty",
+        "python3",
+        "-c",
+        GIVES_FOREGROUND,
+        SEXTON,
+        "--",
+        "true",
+    ]));
+    pty.read_until("foreground: ");
+    pty.read_until("sexton's group");
+    run.wait().assert_code(0);
+}
