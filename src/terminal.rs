@@ -395,5 +395,9 @@ mod tests {
         assert!(!leads(&[(10, ids(9, 20, 5)), (9, ids(1, 9, 6))]));
         // Nothing known of the parent.
         assert!(!leads(&[]));
+        // A parent outside sexton's PID namespace shows as pid 0: orphaned, whatever a table
+        // says of pid 0.
+        let outside = Ids { ppid: 0, ..me };
+        assert!(!leads_outside(outside, |_| Some(ids(1, 10, 5))));
     }
 }
