@@ -72,6 +72,17 @@ fn bad_environment_values_are_usage_errors() {
 }
 
 #[test]
+fn a_bad_value_on_the_command_line_is_not_blamed_on_the_variable() {
+    // With both set, the command line wins, and a bad value there is the flag's alone.
+    let out = sexton(["-r", "NOPE:1", "true"])
+        .env("SEXTON_REWRITE", "TERM:QUIT,INT:QUIT")
+        .run();
+    out.assert_code(125)
+        .assert_one_error_line(&["'NOPE:1'", "for '--rewrite"]);
+    assert!(!out.stderr.contains("SEXTON_REWRITE"), "{out}");
+}
+
+#[test]
 fn warn_on_reap_from_the_environment() {
     let script = format!("{ORPHAN}; exit 0");
     let orphan = ["sh", "-c", &script];

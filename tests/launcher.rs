@@ -48,3 +48,13 @@ fn a_variable_that_is_not_text_is_named() {
         .assert_code(125)
         .assert_one_error_line(&["SEXTON_GRACE", "UTF-8"]);
 }
+
+#[test]
+fn a_variable_that_is_no_option_of_sextons_may_hold_anything() {
+    // Only the variables that stand for options must be text.
+    sexton(["true"])
+        .env("SEXTON_NO_SUCH_OPTION", OsStr::from_bytes(b"\xff"))
+        .run()
+        .assert_code(0)
+        .assert_quiet();
+}

@@ -623,3 +623,68 @@ fn at_the_end_the_foreground_goes_back_to_sextons_group() {
     pty.read_until("sexton's group");
     run.wait().assert_code(0);
 }
+
+/// The rest of a [`util::seccomp_hold`] script, `HOLD_HAND_OVER SHELL ARGS...`: runs the shell
+/// with every ioctl(2) of it and of all it starts passed through this script, and holds the
+/// first TIOCSPGRP of sexton's (its pid in "$D/sexton") once "$D/fg" exists: the hand-over of
+/// the terminal to COMMAND after `fg`. Meanwhile it watches "$D/beats", which COMMAND writes to
+/// while it runs, and says whether COMMAND ran before it had the terminal.
+const HOLD_HAND_OVER: &str = r#"
+TIOCSPGRP = 0x5410
+d = os.environ["D"]
+shell, listener = launch(int(os.environ["SYS_IOCTL"]), sys.argv[1:])
+def beats():
+    return os.path.getsize(d + "/beats")
+checked = False
+while os.waitpid(shell, os.WNOHANG)[0] == 0:
+    call = held(listener, 0.1)
+    if call is None:
+        continue
+    ident, pid, args = call
+    if not checked and args[1] == TIOCSPGRP and os.path.exists(d + "/fg") \
+            and pid == int(open(d + "/sexton").read()):
+        checked = True
+        before = beats()
+        time.sleep(0.5)
+        ran = beats() != before
+        print("COMMAND", "ran before it had the terminal" if ran else "waited for the terminal")
+    go_on(listener, ident)
+"#;
+
+#[test]
+fn after_fg_the_command_goes_on_only_once_it_has_the_terminal() {
+    // The shell's `fg` sends SIGCONT to sexton's group. sexton holds it back from COMMAND
+    // until it has handed COMMAND the terminal: here that hand-over is held, and COMMAND, which
+    // would run in the background of the terminal, must stay stopped meanwhile.
+    let dir = TempDir::new();
+    let (mut pty, mut bash) = Pty::open().start(
+        util::seccomp_hold(
+            HOLD_HAND_OVER,
+            [
+                "bash",
+                "--norc",
+                "--noprofile",
+                "--noediting",
+                "--posix",
+                "-i",
+            ],
+        )
+        .env("PS1", PROMPT)
+        .env("SEXTON", SEXTON)
+        .dir(&dir),
+    );
+    pty.read_until(PROMPT);
+    let command =
+        r#"echo $PPID > "$D/sexton"; while :; do echo >> "$D/beats"; sleep 0.05 & wait $!; done"#;
+    pty.write(format!("\"$SEXTON\" -- sh -c '{command}'\n").as_bytes());
+    dir.wait_for("beats");
+    pty.write(b"\x1a");
+    pty.read_until("Stopped(SIGTSTP)");
+    std::fs::write(dir.join("fg"), "").unwrap();
+    pty.write(b"fg\n");
+    pty.read_until("COMMAND waited for the terminal");
+    pty.write(b"\x03");
+    pty.read_until(PROMPT);
+    pty.write(b"exit\n");
+    bash.wait().assert_code(0);
+}

@@ -599,11 +599,11 @@ done
 
 /// The start of a `python3 -c` script that holds one system call of sexton's until it answers
 /// it (a seccomp user notification), so a window of microseconds lasts as long as a test
-/// needs. `launch(syscall, argv)` forks and runs `argv` (sexton, started with execveat(2),
-/// which the filter lets through) with every `syscall` of it and of all it starts held, and
+/// needs. `launch(syscall, argv)` forks and runs `argv` (found in PATH; started with
+/// execveat(2), which the filter lets through) with every `syscall` of it and of all it starts held, and
 /// returns its pid and the listener; `held(listener, seconds)` returns the next call held as
 /// (id, pid, args), or None; `go_on(listener, id)` lets it run. Run through [`seccomp_hold`].
-const SECCOMP_HOLD: &str = r#"import ctypes, os, select, signal, socket, struct, sys, time
+const SECCOMP_HOLD: &str = r#"import ctypes, os, select, shutil, signal, socket, struct, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 EXECVEAT, SECCOMP = int(os.environ["SYS_EXECVEAT"]), int(os.environ["SYS_SECCOMP"])
 
@@ -629,7 +629,8 @@ def launch(syscall, argv):
         env = [("%s=%s" % kv).encode() for kv in os.environ.items()]
         c_argv = (ctypes.c_char_p * (len(args) + 1))(*args, None)
         c_envp = (ctypes.c_char_p * (len(env) + 1))(*env, None)
-        libc.syscall(EXECVEAT, ctypes.c_long(-100), args[0], c_argv, c_envp, 0)
+        path = (shutil.which(argv[0]) or argv[0]).encode()
+        libc.syscall(EXECVEAT, ctypes.c_long(-100), path, c_argv, c_envp, 0)
         os._exit(99)
     theirs.close()
     _, fds, _, _ = socket.recv_fds(ours, 1, 1)
@@ -652,15 +653,23 @@ def go_on(listener, ident):
                struct.pack("=QqiI", ident, 0, 0, 1))
 "#;
 
-/// `python3 -u -c SECCOMP_HOLD+SCRIPT ARGS...`: see [`SECCOMP_HOLD`]. The script finds the
-/// numbers of the system calls it may hold in `SYS_EXECVE` and `SYS_PIDFD_OPEN`.
+/// `python3 -u -c SECCOMP_HOLD+SCRIPT ARGS...`: see [`SECCOMP_HOLD`]. Debian's python3, run
+/// as it is: a wrapper script in between (pyenv's) would drop variables such as PS1, which a
+/// shell started by the script needs. The script finds the
+/// numbers of the system calls it may hold in `SYS_EXECVE`, `SYS_PIDFD_OPEN` and `SYS_IOCTL`.
 pub fn seccomp_hold<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(script: &str, args: I) -> Run {
-    direct(["python3", "-u", "-c", &format!("{SECCOMP_HOLD}{script}")])
-        .args(args)
-        .env("SYS_EXECVE", libc::SYS_execve.to_string())
-        .env("SYS_EXECVEAT", libc::SYS_execveat.to_string())
-        .env("SYS_SECCOMP", libc::SYS_seccomp.to_string())
-        .env("SYS_PIDFD_OPEN", libc::SYS_pidfd_open.to_string())
+    direct([
+        "/usr/bin/python3",
+        "-u",
+        "-c",
+        &format!("{SECCOMP_HOLD}{script}"),
+    ])
+    .args(args)
+    .env("SYS_EXECVE", libc::SYS_execve.to_string())
+    .env("SYS_EXECVEAT", libc::SYS_execveat.to_string())
+    .env("SYS_SECCOMP", libc::SYS_seccomp.to_string())
+    .env("SYS_PIDFD_OPEN", libc::SYS_pidfd_open.to_string())
+    .env("SYS_IOCTL", libc::SYS_ioctl.to_string())
 }
 
 /// One test body, two tests: `both_modes!(fn name(pid1: bool) { ... })` defines `name` and
