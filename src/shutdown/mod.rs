@@ -307,13 +307,15 @@ impl Shutdown {
             };
             match &pidfd {
                 Err(Errno::ESRCH) => continue,
+                Err(errno @ (Errno::EMFILE | Errno::ENFILE)) if !out_of_descriptors => {
+                    // The rest of the pass goes without pidfds, and one goes back, so that
+                    // the parents of what is left can still be read in /proc.
+                    out_of_descriptors = true;
+                    watch.pidfds.pop();
+                    self.fall_back(format!("pidfd_open failed ({errno})"));
+                    watch.blind = true;
+                }
                 Err(errno) => {
-                    if matches!(errno, Errno::EMFILE | Errno::ENFILE) && !out_of_descriptors {
-                        // The rest of the pass goes without pidfds, and one goes back, so
-                        // that the parents of what is left can still be read in /proc.
-                        out_of_descriptors = true;
-                        watch.pidfds.pop();
-                    }
                     self.fall_back(format!("pidfd_open failed ({errno})"));
                     watch.blind = true;
                 }
