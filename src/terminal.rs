@@ -50,14 +50,10 @@ pub enum Holder {
 impl Terminal {
     /// sexton's controlling terminal, if it has one.
     pub fn open() -> Option<Terminal> {
-        // SAFETY: a NUL-terminated path and plain flags; O_NOCTTY so that opening it can never
-        // make it sexton's controlling terminal.
-        let fd = unsafe {
-            libc::open(
-                c"/dev/tty".as_ptr(),
-                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-            )
-        };
+        // SAFETY: a NUL-terminated path and plain flags. /dev/tty names the controlling
+        // terminal sexton has (there is none to acquire), and reading and setting its
+        // foreground needs no more than read access.
+        let fd = unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         // SAFETY: open(2) just returned this descriptor, which nothing else owns.
         (fd >= 0).then(|| Terminal(unsafe { OwnedFd::from_raw_fd(fd) }))
     }
