@@ -86,9 +86,13 @@ fn leftovers_are_killed_while_the_process_table_is_full() {
     // up (with a single forker, the slot its own failed attempt frees is its next one: a
     // fork that fails ends dash). sexton must still kill them all after the grace period and
     // exit with COMMAND's 7. COMMAND exits once the table is full (it reads pids.current).
+    // It fills it only once sexton's forwarder thread runs (sexton has two tasks), since a
+    // full table before that is the other test's case.
     let load = r#"
         exec 2>/dev/null
         trap '' TERM
+        set -- /proc/$PPID/task/*
+        until [ $# -ge 2 ]; do set -- /proc/$PPID/task/*; done
         i=0
         while [ $i -lt 8 ]; do sleep 60 & i=$((i+1)); done
         sh -c 'while :; do ( sleep 1 & ); done' &
