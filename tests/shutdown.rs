@@ -841,11 +841,8 @@ sexton, listener = launch(int(os.environ["SYS_PIDFD_OPEN"]), sys.argv[1:])
 while not (os.path.exists(d + "/g") and open(d + "/g").read().strip()): time.sleep(0.01)
 g = int(open(d + "/g").read())
 unrelated = None
-while os.waitpid(sexton, os.WNOHANG)[0] == 0:
-    call = held(listener, 0.1)
-    if call is None:
-        continue
-    ident, _, args = call
+def each(caller, args):
+    global unrelated
     if args[0] == g and unrelated is None:
         os.kill(g, signal.SIGKILL)
         while os.path.exists("/proc/%d" % g): time.sleep(0.01)
@@ -857,7 +854,7 @@ while os.waitpid(sexton, os.WNOHANG)[0] == 0:
             os._exit(0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         print("reused" if unrelated == g else "not reused: %d" % unrelated)
-    go_on(listener, ident)
+serve(listener, sexton, each)
 print("done")
 if unrelated:
     os.kill(unrelated, signal.SIGKILL)

@@ -269,22 +269,25 @@ fn a_background_sexton_leaves_the_terminal_alone() {
 /// bash's prompt in [`interactive_bash`].
 const PROMPT: &str = "$ ";
 
+/// bash as [`interactive_bash`] runs it.
+const BASH: [&str; 6] = [
+    "bash",
+    "--norc",
+    "--noprofile",
+    "--noediting",
+    "--posix",
+    "-i",
+];
+
 /// An interactive bash on the terminal, as a terminal emulator starts one: a session leader
 /// with job control. Without line editing, so what the test types is read line by line; in
 /// POSIX mode, so it names the signal that stopped a job: `Stopped(SIGTSTP)`.
 fn interactive_bash(dir: &TempDir) -> (Pty, Proc) {
     let (mut pty, run) = Pty::open().start(
-        util::direct([
-            "bash",
-            "--norc",
-            "--noprofile",
-            "--noediting",
-            "--posix",
-            "-i",
-        ])
-        .env("PS1", PROMPT)
-        .env("SEXTON", SEXTON)
-        .dir(dir),
+        util::direct(BASH)
+            .env("PS1", PROMPT)
+            .env("SEXTON", SEXTON)
+            .dir(dir),
     );
     pty.read_until(PROMPT);
     (pty, run)
@@ -636,19 +639,16 @@ shell, listener = launch(int(os.environ["SYS_IOCTL"]), sys.argv[1:])
 def beats():
     return os.path.getsize(d + "/beats")
 checked = False
-while os.waitpid(shell, os.WNOHANG)[0] == 0:
-    call = held(listener, 0.1)
-    if call is None:
-        continue
-    ident, pid, args = call
+def each(caller, args):
+    global checked
     if not checked and args[1] == TIOCSPGRP and os.path.exists(d + "/fg") \
-            and pid == int(open(d + "/sexton").read()):
+            and caller == int(open(d + "/sexton").read()):
         checked = True
         before = beats()
         time.sleep(0.5)
         ran = beats() != before
         print("COMMAND", "ran before it had the terminal" if ran else "waited for the terminal")
-    go_on(listener, ident)
+serve(listener, shell, each)
 "#;
 
 #[test]
@@ -658,20 +658,10 @@ fn after_fg_the_command_goes_on_only_once_it_has_the_terminal() {
     // would run in the background of the terminal, must stay stopped meanwhile.
     let dir = TempDir::new();
     let (mut pty, mut bash) = Pty::open().start(
-        util::seccomp_hold(
-            HOLD_HAND_OVER,
-            [
-                "bash",
-                "--norc",
-                "--noprofile",
-                "--noediting",
-                "--posix",
-                "-i",
-            ],
-        )
-        .env("PS1", PROMPT)
-        .env("SEXTON", SEXTON)
-        .dir(&dir),
+        util::seccomp_hold(HOLD_HAND_OVER, BASH)
+            .env("PS1", PROMPT)
+            .env("SEXTON", SEXTON)
+            .dir(&dir),
     );
     pty.read_until(PROMPT);
     let command =

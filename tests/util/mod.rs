@@ -602,7 +602,9 @@ done
 /// needs. `launch(syscall, argv)` forks and runs `argv` (found in PATH; started with
 /// execveat(2), which the filter lets through) with every `syscall` of it and of all it starts held, and
 /// returns its pid and the listener; `held(listener, seconds)` returns the next call held as
-/// (id, pid, args), or None; `go_on(listener, id)` lets it run. Run through [`seccomp_hold`].
+/// (id, pid, args), or None; `go_on(listener, id)` lets it run; `serve(listener, pid, each)`
+/// lets every call run after `each(caller, args)`, until `pid` has exited. Run through
+/// [`seccomp_hold`].
 const SECCOMP_HOLD: &str = r#"import ctypes, os, select, shutil, signal, socket, struct, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 EXECVEAT, SECCOMP = int(os.environ["SYS_EXECVEAT"]), int(os.environ["SYS_SECCOMP"])
@@ -651,6 +653,13 @@ def held(listener, seconds):
 def go_on(listener, ident):
     libc.ioctl(listener, ctypes.c_ulong(0xC0182101),  # NOTIF_SEND, FLAG_CONTINUE
                struct.pack("=QqiI", ident, 0, 0, 1))
+
+def serve(listener, pid, each):
+    while os.waitpid(pid, os.WNOHANG)[0] == 0:
+        call = held(listener, 0.1)
+        if call is not None:
+            each(call[1], call[2])
+            go_on(listener, call[0])
 "#;
 
 /// `python3 -u -c SECCOMP_HOLD+SCRIPT ARGS...`: see [`SECCOMP_HOLD`]. Debian's python3, run
