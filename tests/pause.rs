@@ -124,6 +124,11 @@ fn pause_ends_on_term_int_and_hup_even_if_the_launcher_ignored_them() {
     for sig in [SIGTERM, SIGINT, SIGHUP] {
         let mut pause = sexton(["--pause"]).ignore_signal(sig).spawn();
         kit::wait::until_blocked(pause.pid(), sig);
+        // sexton blocks it first and takes it back from SIG_IGN a moment later: one sent in
+        // between, while still ignored, the kernel would discard.
+        kit::wait::until("sexton to no longer ignore the signal", || {
+            !kit::procfs::has_signal(kit::procfs::signal_set(pause.pid(), "SigIgn"), sig)
+        });
         pause.signal(sig);
         pause.wait().assert_code(0).assert_quiet();
     }
